@@ -1,0 +1,1 @@
+"""Exact entailment engines: linear systems over the rationals, propositional logic with Z3."""

@@ -1,0 +1,82 @@
+"""A tiny position-tracking tokenizer shared by both premise-language parsers."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from verifier.errors import LimitExceeded, ParseError
+from verifier.limits import Limits
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    kind: str  # e.g. "NUM", "NAME", "OP", "EOF"
+    text: str
+    col: int  # 1-based column of the first character
+
+
+NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def tokenize(text: str, pattern: re.Pattern[str], limits: Limits) -> list[Token]:
+    """Split ``text`` with ``pattern`` (named groups = token kinds, ``WS`` skipped).
+
+    Raises :class:`ParseError` at the first character no group matches.
+    """
+    if len(text) > limits.max_text_chars:
+        raise LimitExceeded(
+            f"text is {len(text)} characters long; the limit is {limits.max_text_chars}"
+        )
+    tokens: list[Token] = []
+    pos = 0
+    n = len(text)
+    while pos < n:
+        m = pattern.match(text, pos)
+        if m is None:
+            raise ParseError(f"unexpected character {text[pos]!r}", text, pos + 1)
+        kind = m.lastgroup
+        if kind != "WS":
+            tokens.append(Token(kind, m.group(), pos + 1))
+        pos = m.end()
+    tokens.append(Token("EOF", "", n + 1))
+    return tokens
+
+
+class TokenStream:
+    """Cursor over a token list with helpers that raise located parse errors."""
+
+    def __init__(self, text: str, tokens: list[Token], limits: Limits):
+        self.text = text
+        self.tokens = tokens
+        self.i = 0
+        self.limits = limits
+        self.depth = 0
+
+    @property
+    def peek(self) -> Token:
+        return self.tokens[self.i]
+
+    def next(self) -> Token:
+        tok = self.tokens[self.i]
+        if tok.kind != "EOF":
+            self.i += 1
+        return tok
+
+    def error(self, reason: str, tok: Token | None = None) -> ParseError:
+        tok = tok or self.peek
+        return ParseError(reason, self.text, tok.col)
+
+    def describe(self, tok: Token) -> str:
+        return "end of input" if tok.kind == "EOF" else repr(tok.text)
+
+    def enter(self) -> None:
+        """Count one level of nesting; refuse input nested past the limit."""
+        self.depth += 1
+        if self.depth > self.limits.max_depth:
+            raise LimitExceeded(
+                f"column {self.peek.col}: nesting deeper than {self.limits.max_depth} levels"
+            )
+
+    def leave(self) -> None:
+        self.depth -= 1

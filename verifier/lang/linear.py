@@ -1,0 +1,187 @@
+"""Parser for linear equations in the premise language.
+
+Grammar (``*`` may be left out between a number and a name or ``(``)::
+
+    equation := expr "=" expr
+    expr     := term (("+" | "-") term)*
+    term     := factor (("*" | "/") factor | factor)*
+    factor   := ("+" | "-") factor | NUMBER | NAME | "(" expr ")"
+    NUMBER   := digits ["." digits] | "." digits
+    NAME     := [A-Za-z_][A-Za-z0-9_]*
+
+Linear by construction: ``*`` needs a constant on one side, ``/`` a non-zero
+constant divisor; ``a*b`` is a parse error that says so. Values are exact
+:class:`fractions.Fraction` throughout. The result is the equation moved into
+the form ``sum(coeffs[x] * x) = rhs``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+
+from verifier.errors import LimitExceeded, ParseError
+from verifier.lang.lexer import NAME_RE, TokenStream, tokenize
+from verifier.limits import DEFAULT_LIMITS, Limits
+
+_TOKEN = re.compile(
+    r"(?P<WS>\s+)|(?P<NUM>\d+(?:\.\d+)?|\.\d+)|(?P<NAME>[A-Za-z_][A-Za-z0-9_]*)"
+    r"|(?P<OP>[-+*/=()])|(?P<BAD>\*\*|\^)"
+)
+
+# A linear form: ({name: coefficient}, constant)
+Lin = tuple[dict[str, Fraction], Fraction]
+
+
+@dataclass(frozen=True)
+class LinearEquation:
+    """``sum(c * x for x, c in coeffs) = rhs`` with exact rational numbers.
+
+    ``coeffs`` is sorted by name and holds no zero coefficients.
+    """
+
+    coeffs: tuple[tuple[str, Fraction], ...]
+    rhs: Fraction
+    text: str = ""
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(n for n, _ in self.coeffs)
+
+    def evaluate(self, values: dict[str, Fraction]) -> Fraction:
+        """Left side minus right side under ``values`` (0 when the equation holds)."""
+        return sum((c * values[n] for n, c in self.coeffs), Fraction(0)) - self.rhs
+
+    def canonical(self) -> str:
+        """A text form that is equal for equal equations (used for hashing)."""
+        lhs = " + ".join(f"{c}*{n}" for n, c in self.coeffs) or "0"
+        return f"{lhs} = {self.rhs}"
+
+
+class _Parser(TokenStream):
+    def check_bits(self, q: Fraction, col: int) -> Fraction:
+        if max(q.numerator.bit_length(), q.denominator.bit_length()) > self.limits.max_number_bits:
+            raise LimitExceeded(
+                f"column {col}: a number grows past {self.limits.max_number_bits} bits"
+            )
+        return q
+
+    def equation(self) -> Lin:
+        left = self.expr()
+        tok = self.next()
+        if tok.text != "=":
+            if tok.kind == "EOF":
+                raise self.error("expected '=': a premise is one equation `<expr> = <expr>`", tok)
+            raise self.error(f"expected '=' or an operator, found {self.describe(tok)}", tok)
+        right = self.expr()
+        tok = self.peek
+        if tok.kind != "EOF":
+            what = "second '='" if tok.text == "=" else self.describe(tok)
+            raise self.error(f"unexpected {what} after the equation", tok)
+        coeffs = dict(left[0])
+        for name, c in right[0].items():
+            coeffs[name] = coeffs.get(name, Fraction(0)) - c
+        return coeffs, right[1] - left[1]
+
+    def expr(self) -> Lin:
+        self.enter()
+        acc = self.term()
+        while self.peek.text in ("+", "-"):
+            op = self.next()
+            rhs = self.term()
+            sign = 1 if op.text == "+" else -1
+            coeffs = dict(acc[0])
+            for name, c in rhs[0].items():
+                coeffs[name] = self.check_bits(coeffs.get(name, Fraction(0)) + sign * c, op.col)
+            acc = (coeffs, self.check_bits(acc[1] + sign * rhs[1], op.col))
+        self.leave()
+        return acc
+
+    def term(self) -> Lin:
+        acc = self.factor()
+        while True:
+            tok = self.peek
+            if tok.text in ("*", "/"):
+                self.next()
+                rhs = self.factor()
+                acc = self.mul(acc, rhs, tok) if tok.text == "*" else self.div(acc, rhs, tok)
+            elif tok.kind == "BAD":
+                raise self.error("powers are not part of the linear premise language", tok)
+            elif tok.kind in ("NAME", "NUM") or tok.text == "(":
+                # implicit multiplication: "2a", "3(a + b)"; "a b" fails in mul() as non-linear
+                if tok.kind == "NUM":
+                    raise self.error("two numbers in a row; is an operator missing?", tok)
+                acc = self.mul(acc, self.factor(), tok)
+            else:
+                return acc
+
+    def factor(self) -> Lin:
+        tok = self.next()
+        if tok.text in ("+", "-"):
+            self.enter()
+            inner = self.factor()
+            self.leave()
+            if tok.text == "+":
+                return inner
+            return {n: -c for n, c in inner[0].items()}, -inner[1]
+        if tok.kind == "NUM":
+            digits = len(tok.text) - ("." in tok.text)
+            if digits > self.limits.max_number_digits:
+                raise LimitExceeded(
+                    f"column {tok.col}: number has {digits} digits; the limit is "
+                    f"{self.limits.max_number_digits}"
+                )
+            return {}, self.check_bits(Fraction(tok.text), tok.col)
+        if tok.kind == "NAME":
+            return {tok.text: Fraction(1)}, Fraction(0)
+        if tok.text == "(":
+            inner = self.expr()
+            close = self.next()
+            if close.text != ")":
+                raise self.error(f"expected ')' to close the '(' at column {tok.col}, "
+                                 f"found {self.describe(close)}", close)
+            return inner
+        if tok.kind == "BAD":
+            raise self.error("powers are not part of the linear premise language", tok)
+        raise self.error(f"expected a number, a name or '(', found {self.describe(tok)}", tok)
+
+    def mul(self, a: Lin, b: Lin, tok) -> Lin:
+        if a[0] and b[0]:
+            raise self.error(
+                f"non-linear term: product of two expressions with unknowns "
+                f"({', '.join(sorted(a[0]))} and {', '.join(sorted(b[0]))})", tok)
+        if b[0]:
+            a, b = b, a
+        k = b[1]
+        return ({n: self.check_bits(c * k, tok.col) for n, c in a[0].items()},
+                self.check_bits(a[1] * k, tok.col))
+
+    def div(self, a: Lin, b: Lin, tok) -> Lin:
+        if b[0]:
+            raise self.error("non-linear term: division by an expression with unknowns", tok)
+        if b[1] == 0:
+            raise self.error("division by zero", tok)
+        k = b[1]
+        return ({n: self.check_bits(c / k, tok.col) for n, c in a[0].items()},
+                self.check_bits(a[1] / k, tok.col))
+
+
+def parse_linear_equation(text: str, limits: Limits = DEFAULT_LIMITS) -> LinearEquation:
+    """Parse one premise ``<expr> = <expr>`` into a :class:`LinearEquation`."""
+    if not isinstance(text, str):
+        raise ParseError(f"expected text, got {type(text).__name__}")
+    p = _Parser(text, tokenize(text, _TOKEN, limits), limits)
+    coeffs, rhs = p.equation()
+    items = tuple(sorted((n, c) for n, c in coeffs.items() if c != 0))
+    return LinearEquation(items, rhs, text)
+
+
+def parse_linear_name(text: str) -> str:
+    """A linear query is one name; surrounding blanks are allowed."""
+    name = text.strip() if isinstance(text, str) else ""
+    if not NAME_RE.match(name):
+        raise ParseError(
+            f"a linear query is one name like `pizza` or `x_1`, got {text!r}", text,
+            1 if text else None)
+    return name

@@ -1,0 +1,139 @@
+"""Problems in the premise language, and the one entry point that solves and grades them.
+
+A :class:`Problem` is ``domain`` (``linear`` | ``logic``), ``premises`` (one
+equation or formula per string) and ``query`` (a name, or a formula). The
+natural-language prompt of a generated item can be turned into one with
+:func:`problem_from_text`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from verifier.errors import InvalidInput, LimitExceeded, ParseError
+from verifier.grading import DEFAULT_REWARDS, Grade, RewardMap, grade
+from verifier.lang.linear import LinearEquation, parse_linear_equation, parse_linear_name
+from verifier.lang.logic import Formula, formula_to_text, parse_formula
+from verifier.limits import DEFAULT_LIMITS, Limits
+from verifier.solution import Solution
+
+DOMAINS = ("linear", "logic")
+
+
+@dataclass(frozen=True)
+class Problem:
+    domain: str
+    premises: tuple[str, ...]
+    query: str
+
+    @classmethod
+    def make(cls, domain: str, premises: Sequence[str], query: str) -> "Problem":
+        if domain not in DOMAINS:
+            raise InvalidInput(f"domain must be one of {', '.join(DOMAINS)}, got {domain!r}")
+        if isinstance(premises, str) or not all(isinstance(p, str) for p in premises):
+            raise InvalidInput("premises must be a list of strings, one premise each")
+        if not isinstance(query, str):
+            raise InvalidInput("query must be a string")
+        return cls(domain, tuple(premises), query)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"domain": self.domain, "premises": list(self.premises), "query": self.query}
+
+
+@dataclass(frozen=True)
+class ParsedProblem:
+    domain: str
+    premises: tuple[LinearEquation, ...] | tuple[Formula, ...]
+    query: str | Formula
+
+    def canonical_text(self) -> str:
+        """Text equal for problems that parse to the same structure (order kept)."""
+        if self.domain == "linear":
+            body = "\n".join(e.canonical() for e in self.premises) + f"\n? {self.query}"
+        else:
+            body = "\n".join(formula_to_text(f) for f in self.premises)
+            body += f"\n? {formula_to_text(self.query)}"
+        return f"{self.domain}\n{body}"
+
+    def key(self) -> str:
+        """Canonical hash: the cache key of a solved problem."""
+        return hashlib.sha256(self.canonical_text().encode()).hexdigest()
+
+
+def parse_problem(problem: Problem, limits: Limits = DEFAULT_LIMITS) -> ParsedProblem:
+    """Parse every premise and the query; errors name the premise (1-based) and column."""
+    if len(problem.premises) > limits.max_premises:
+        raise LimitExceeded(f"{len(problem.premises)} premises; the limit is "
+                            f"{limits.max_premises}")
+    if problem.domain == "linear":
+        parse_one, parse_query = parse_linear_equation, lambda t, lim: parse_linear_name(t)
+    elif problem.domain == "logic":
+        parse_one, parse_query = parse_formula, parse_formula
+    else:
+        raise InvalidInput(f"domain must be one of {', '.join(DOMAINS)}, got {problem.domain!r}")
+    parsed = []
+    for i, text in enumerate(problem.premises, 1):
+        try:
+            parsed.append(parse_one(text, limits))
+        except ParseError as e:
+            raise e.located(f"premise {i}") from None
+    try:
+        query = parse_query(problem.query, limits)
+    except ParseError as e:
+        raise e.located("query") from None
+    return ParsedProblem(problem.domain, tuple(parsed), query)
+
+
+def solve_parsed(parsed: ParsedProblem, limits: Limits = DEFAULT_LIMITS) -> Solution:
+    if parsed.domain == "linear":
+        from verifier.engines.linear import solve_linear_system
+        return solve_linear_system(parsed.premises, parsed.query, limits)
+    from verifier.engines.logic import solve_logic
+    return solve_logic(parsed.premises, parsed.query, limits)
+
+
+def solve(problem: Problem, limits: Limits = DEFAULT_LIMITS) -> Solution:
+    """What the premises entail about the query (see :mod:`verifier.engines`)."""
+    return solve_parsed(parse_problem(problem, limits), limits)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    solution: Solution
+    grade: Grade
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "verdict": self.grade.verdict,
+            "reward": self.grade.reward,
+            "answer": self.grade.answer,
+            "status": self.solution.status,
+            "expected": self.solution.expected,
+            "inconsistent": self.solution.inconsistent,
+            "certificate": self.solution.certificate,
+        }
+
+
+def check(problem: Problem, response: str, rewards: RewardMap = DEFAULT_REWARDS,
+          limits: Limits = DEFAULT_LIMITS) -> CheckResult:
+    """Solve ``problem`` and grade ``response`` against it."""
+    solution = solve(problem, limits)
+    return CheckResult(solution, grade(solution, response, rewards))
+
+
+def problem_from_text(text: str, limits: Limits = DEFAULT_LIMITS) -> Problem:
+    """Turn the natural-language prompt of a GraphLA or GraphLI item into a Problem."""
+    if not isinstance(text, str):
+        raise InvalidInput("problem text must be a string")
+    if len(text) > limits.max_problem_chars:
+        raise LimitExceeded(f"problem text is {len(text)} characters; the limit is "
+                            f"{limits.max_problem_chars}")
+    from verifier.tasks import graphla, graphli
+    if graphla.QUESTION_RE.search(text):
+        return graphla.parse_prompt(text)
+    if graphli.QUESTION_RE.search(text):
+        return graphli.parse_prompt(text)
+    raise ParseError("not a GraphLA or GraphLI problem: found neither a question "
+                     "'How much does ... cost?' nor 'Is it true that ...?'", where="problem text")

@@ -1,0 +1,1 @@
+"""Task generators: GraphLA (linear equations over dish prices) and GraphLI (propositional chains)."""

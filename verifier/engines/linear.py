@@ -101,7 +101,7 @@ def _peel(equations: Sequence[LinearEquation], target: str):
 
 def _rref(rows: list[dict[int, Fraction]], ncols: int):
     """Exact RREF of a sparse matrix; returns (rows as {col: QQ}, pivot columns)."""
-    m = DomainMatrix({i: {j: _qq(v) for j, v in r.items()} for i, r in enumerate(rows)},
+    m = DomainMatrix({i: {j: _qq(v) for j, v in r.items()} for i, r in enumerate(rows) if r},
                      (len(rows), ncols), QQ)
     R, pivots = m.rref()
     rep = R.to_sparse().rep

@@ -1,0 +1,70 @@
+"""The ``honest`` CLI: single items, batches with bad lines, exit codes."""
+
+import json
+
+from helpers import read_jsonl, run_honest
+
+
+def test_check_single_item_prints_the_result():
+    r = run_honest("check", "--domain", "linear", "--premise", "a = 2", "--premise",
+                   "b = 3*a - 1", "--query", "b", "--response", "so...\nAnswer: 5")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["verdict"] == "correct" and out["expected"] == "5" and out["reward"] == 1.0
+    assert out["status"] == "determined" and out["certificate"]["derives"] == "b = 5"
+
+
+def test_check_single_bad_item_exits_2_with_a_located_message():
+    r = run_honest("check", "--domain", "linear", "--premise", "a = 2", "--premise", "b = a*a",
+                   "--query", "b", "--response", "Answer: 4")
+    assert r.returncode == 2
+    assert "premise 2, column 6" in r.stderr and "non-linear" in r.stderr
+    r = run_honest("check", "--domain", "logic", "--query", "a")
+    assert r.returncode == 2 and "--response" in r.stderr
+
+
+def test_check_problem_text_form(tmp_path):
+    out = tmp_path / "li.jsonl"
+    assert run_honest("generate", "graphli", "-n", 2, "-o", out, "--no-progress").returncode == 0
+    item = read_jsonl(out)[0]
+    r = run_honest("check", "--problem", item["prompt"], "--response", item["trajectory"])
+    assert r.returncode == 0 and json.loads(r.stdout)["verdict"] == "correct"
+
+
+def test_check_batch_keeps_order_and_reports_bad_lines(tmp_path):
+    lines = [
+        json.dumps({"id": "ok1", "domain": "logic", "premises": ["a -> b", "a"], "query": "b",
+                    "response": "Answer: True"}),
+        "{not json",
+        json.dumps({"id": "bad", "domain": "logic", "premises": ["a ->"], "query": "b",
+                    "response": "Answer: True"}),
+        json.dumps({"id": "nores", "domain": "linear", "premises": ["a = 1"], "query": "a"}),
+        json.dumps({"id": "ok2", "domain": "linear", "premises": ["a + b = 1"], "query": "a",
+                    "response": "Answer: 1"}),
+    ]
+    path = tmp_path / "batch.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    r = run_honest("check", "--jsonl", path)
+    assert r.returncode == 0, r.stderr
+    out = [json.loads(x) for x in r.stdout.splitlines()]
+    assert [o.get("id") for o in out] == ["ok1", None, "bad", "nores", "ok2"]
+    assert out[0]["verdict"] == "correct"
+    assert out[1]["line"] == 2 and "not valid JSON" in out[1]["error"]["message"]
+    assert out[2]["error"]["kind"] == "parse_error" and out[2]["error"]["where"] == "premise 1"
+    assert "response" in out[3]["error"]["message"]
+    assert out[4]["verdict"] == "unwarranted_answer"
+    assert "3 line(s) had errors" in r.stderr
+
+
+def test_generate_rejects_bad_knobs_with_exit_2(tmp_path):
+    r = run_honest("generate", "graphla", "-n", 3, "--depth", "9-2", "-o", tmp_path / "x.jsonl")
+    assert r.returncode == 2 and "empty" in r.stderr
+    r = run_honest("generate", "graphla", "-n", 3, "--atoms", "4", "-o", tmp_path / "x.jsonl")
+    assert r.returncode == 2 and "GraphLI" in r.stderr
+
+
+def test_solve_without_a_response():
+    r = run_honest("solve", "--domain", "logic", "--premise", "a | b", "--premise", "~a",
+                   "--query", "b")
+    assert r.returncode == 0
+    assert json.loads(r.stdout)["expected"] == "True"

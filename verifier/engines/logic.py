@@ -27,6 +27,7 @@ from typing import Sequence
 
 import z3
 
+from verifier.engines.propagation import run, to_clauses
 from verifier.errors import EngineError, LimitExceeded, SolverTimeout
 from verifier.lang.logic import Formula, atoms_of
 from verifier.limits import DEFAULT_LIMITS, Limits
@@ -91,8 +92,12 @@ def _check(solver: z3.Solver, assumptions) -> z3.CheckSatResult:
 
 
 def solve_logic(premises: Sequence[Formula], query: Formula,
-                limits: Limits = DEFAULT_LIMITS) -> Solution:
-    """Decide whether ``premises`` entail ``query`` (``True``), its negation (``False``), or neither."""
+                limits: Limits = DEFAULT_LIMITS, fast: bool = True) -> Solution:
+    """Decide whether ``premises`` entail ``query`` (``True``), its negation (``False``), or neither.
+
+    With ``fast`` (the default) the sound propagation fast path of
+    :mod:`verifier.engines.propagation` is tried first; Z3 decides whatever it leaves open.
+    """
     if len(premises) > limits.max_premises:
         raise LimitExceeded(f"{len(premises)} premises; the limit is {limits.max_premises}")
     seen: dict[str, None] = {}
@@ -102,6 +107,10 @@ def solve_logic(premises: Sequence[Formula], query: Formula,
     names = list(seen)
     if len(names) > limits.max_names:
         raise LimitExceeded(f"{len(names)} distinct atoms; the limit is {limits.max_names}")
+    if fast:
+        decided = _solve_by_propagation(premises, query, names)
+        if decided is not None:
+            return decided
     name_of = {n: f"a{i}" for i, n in enumerate(names)}
 
     parts = [f"(declare-const a{i} Bool)" for i in range(len(names))]
@@ -143,6 +152,42 @@ def solve_logic(premises: Sequence[Formula], query: Formula,
                     {"models": [model_true, model_false]})
 
 
+def _solve_by_propagation(premises, query, names) -> Solution | None:
+    """The fast path on prepared atom names (see :func:`solve_by_propagation`)."""
+    index = {n: i for i, n in enumerate(names)}
+    clauses: list = []
+    owners: list[int] = []
+    for i, f in enumerate(premises):
+        cs = to_clauses(f, index)
+        if cs is None:
+            return None
+        clauses += cs
+        owners += [i] * len(cs)
+    q_pos, q_neg = to_clauses(query, index, True), to_clauses(query, index, False)
+    if q_pos is None or q_neg is None:
+        return None
+    n = len(names)
+    a = run(clauses + q_neg, owners + [-1] * len(q_neg), n)  # premises ∧ ¬q
+    if a is None:
+        return None
+    b = run(clauses + q_pos, owners + [-1] * len(q_pos), n)  # premises ∧ q
+    if b is None:
+        return None
+
+    def used(core):
+        return [i for i in core if i >= 0]
+
+    if a.core is not None and b.core is not None:
+        both = sorted(set(used(a.core)) | set(used(b.core)))
+        return Solution("logic", INCONSISTENT, UNKNOWN, None, {"premises_used": both})
+    if a.core is not None:
+        return Solution("logic", DETERMINED, "True", True, {"premises_used": used(a.core)})
+    if b.core is not None:
+        return Solution("logic", DETERMINED, "False", False, {"premises_used": used(b.core)})
+    models = [dict(zip(names, b.model)), dict(zip(names, a.model))]
+    return Solution("logic", UNDETERMINED, UNKNOWN, None, {"models": models})
+
+
 def check_certificate(premises: Sequence[Formula], query: Formula, solution: Solution) -> bool:
     """Re-check an undetermined certificate by evaluation, and a determined or
     inconsistent one by asking a fresh solver about the cited premises only."""
@@ -171,3 +216,12 @@ def check_certificate(premises: Sequence[Formula], query: Formula, solution: Sol
     s = make_solver()
     s.from_string(text)
     return s.check() == z3.unsat
+
+
+def solve_by_propagation(premises: Sequence[Formula], query: Formula) -> Solution | None:
+    """Only the sound propagation fast path: a Solution, or None where it cannot decide."""
+    seen: dict[str, None] = {}
+    for f in premises:
+        atoms_of(f, seen)
+    atoms_of(query, seen)
+    return _solve_by_propagation(premises, query, list(seen))

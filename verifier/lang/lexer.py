@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-
 from verifier.errors import LimitExceeded, ParseError
 from verifier.limits import Limits
 
 
-@dataclass(frozen=True, slots=True)
 class Token:
-    kind: str  # e.g. "NUM", "NAME", "OP", "EOF"
-    text: str
-    col: int  # 1-based column of the first character
+    """One token: ``kind`` (a group name of the pattern, or ``EOF``), ``text``, 1-based ``col``."""
+
+    __slots__ = ("kind", "text", "col")
+
+    def __init__(self, kind: str, text: str, col: int):
+        self.kind = kind
+        self.text = text
+        self.col = col
+
+    def __repr__(self) -> str:
+        return f"Token({self.kind}, {self.text!r}, {self.col})"
 
 
 NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -30,16 +35,16 @@ def tokenize(text: str, pattern: re.Pattern[str], limits: Limits) -> list[Token]
         )
     tokens: list[Token] = []
     pos = 0
-    n = len(text)
-    while pos < n:
-        m = pattern.match(text, pos)
-        if m is None:
-            raise ParseError(f"unexpected character {text[pos]!r}", text, pos + 1)
+    for m in pattern.finditer(text):
+        if m.start() != pos:
+            break
         kind = m.lastgroup
         if kind != "WS":
             tokens.append(Token(kind, m.group(), pos + 1))
         pos = m.end()
-    tokens.append(Token("EOF", "", n + 1))
+    if pos != len(text):
+        raise ParseError(f"unexpected character {text[pos]!r}", text, pos + 1)
+    tokens.append(Token("EOF", "", len(text) + 1))
     return tokens
 
 

@@ -167,10 +167,45 @@ class _Parser(TokenStream):
                 self.check_bits(a[1] / k, tok.col))
 
 
+# Fast path for the common flat form "3*a + b - 7 = 2c + 4": sums of integer
+# terms, no parentheses, division or decimals. It is taken only when the whole
+# text matches, and yields exactly what the full parser yields (a test checks).
+_T = r"(?:\d{1,18}\s*\*?\s*)?[A-Za-z_][A-Za-z0-9_]*|\d{1,18}"
+_SIDE = rf"\s*[+-]?\s*(?:{_T})(?:\s*[+-]\s*(?:{_T}))*\s*"
+_FLAT = re.compile(rf"{_SIDE}={_SIDE}\Z")
+_FLAT_TERM = re.compile(r"([+-]?)\s*(\d*)\s*\*?\s*([A-Za-z_][A-Za-z0-9_]*|\d+)")
+_SMALL = {i: Fraction(i) for i in range(-1024, 1025)}  # shared immutable small values
+
+
+def _fraction(i: int) -> Fraction:
+    f = _SMALL.get(i)
+    return f if f is not None else Fraction(i)
+
+
+def _parse_flat(text: str) -> tuple[dict[str, int], int]:
+    left, right = text.split("=")
+    coeffs: dict[str, int] = {}
+    const = 0
+    for side, sign in ((left, 1), (right, -1)):
+        for tsign, num, tok in _FLAT_TERM.findall(side):
+            if tok[0].isdigit():  # a constant; the validator allows no gap inside it
+                c = int(num + tok)
+                const += sign * c if tsign == "-" else -sign * c
+            else:
+                c = int(num) if num else 1
+                coeffs[tok] = coeffs.get(tok, 0) + (-sign * c if tsign == "-" else sign * c)
+    return coeffs, const
+
+
 def parse_linear_equation(text: str, limits: Limits = DEFAULT_LIMITS) -> LinearEquation:
     """Parse one premise ``<expr> = <expr>`` into a :class:`LinearEquation`."""
     if not isinstance(text, str):
         raise ParseError(f"expected text, got {type(text).__name__}")
+    if len(text) <= limits.max_text_chars and limits.max_number_digits >= 18 \
+            and _FLAT.match(text):
+        icoeffs, iconst = _parse_flat(text)
+        items = tuple(sorted((n, _fraction(c)) for n, c in icoeffs.items() if c))
+        return LinearEquation(items, _fraction(iconst), text)
     p = _Parser(text, tokenize(text, _TOKEN, limits), limits)
     coeffs, rhs = p.equation()
     items = tuple(sorted((n, c) for n, c in coeffs.items() if c != 0))

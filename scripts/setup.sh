@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Set up everything the project needs in ./.venv (idempotent; safe to re-run).
+#
+#   bash scripts/setup.sh            # then: .venv/bin/honest demo | .venv/bin/python -m pytest
+#
+# torch is installed first and pinned: on machines without a GPU the pinned
+# CPU wheel is used; an unpinned `torch` (or one pulled in by transformers/trl)
+# would download a multi-GB CUDA build. Set HONEST_TORCH to choose another
+# requirement (e.g. HONEST_TORCH="torch" on a GPU machine).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+pip() { .venv/bin/python -m pip "$@"; }
+pip install -q --upgrade pip >/dev/null
+if ! .venv/bin/python -c "import torch" >/dev/null 2>&1; then
+  echo "setup: installing ${HONEST_TORCH:-torch==2.13.0}" >&2
+  pip install -q "${HONEST_TORCH:-torch==2.13.0}"
+fi
+echo "setup: installing the project and its extras" >&2
+pip install -q -e ".[train,dev]"
+echo "setup: ready (.venv)" >&2

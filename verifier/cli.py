@@ -247,14 +247,15 @@ def build_parser() -> argparse.ArgumentParser:
                    "'correct=1,unwarranted_answer=-1' (unnamed verdicts get 0)")
     p = sub.add_parser("solve", help="what the premises entail, without a completion")
     _add_problem_args(p)
-    from verifier import demo
-    demo.add_parser(sub)
-    for extra in ("clients.cli_commands", "trainer.cli"):
-        try:
-            mod = __import__(extra, fromlist=["add_parsers"])
-        except ImportError:
-            continue
-        mod.add_parsers(sub)
+    from verifier.service import cli as service_cli
+    service_cli.add_parser(sub)
+    import importlib.util
+    if importlib.util.find_spec("trainer.cli") is not None:
+        from trainer import cli as trainer_cli  # train, eval, demo (imports torch lazily)
+        trainer_cli.add_parsers(sub)
+    if "demo" not in sub.choices:
+        from verifier import demo
+        demo.add_parser(sub)
     return ap
 
 

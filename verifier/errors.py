@@ -57,6 +57,9 @@ class ParseError(InvalidInput):
             msg += f"\n  {self.text}\n  {' ' * (self.column - 1)}^"
         return msg
 
+    def __reduce__(self):  # keep every field across process boundaries (worker → server)
+        return (ParseError, (self.reason, self.text, self.column, self.where))
+
     def located(self, where: str) -> "ParseError":
         """Return a copy that names which piece of input failed."""
         return ParseError(self.reason, self.text, self.column, where)
@@ -89,3 +92,9 @@ class EngineError(HonestError):
     """The engine could not decide the problem (e.g. Z3 answered ``unknown``)."""
 
     kind = "engine_error"
+
+
+class DeadlineExceeded(HonestError):
+    """The item's time budget ran out; the worker solving it was killed and replaced."""
+
+    kind = "deadline_exceeded"

@@ -1,0 +1,1 @@
+"""Python package of the project's protocol buffers (generated code lives in v1/)."""

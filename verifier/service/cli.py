@@ -1,0 +1,115 @@
+"""``honest serve``: run the verifier service until SIGTERM/SIGINT, then drain.
+
+    honest serve                                  # 127.0.0.1:50051, one worker per core
+    honest serve --port 0 --port-file port.txt    # any free port, written to a file
+    honest serve --token-file tok --tls-cert c.pem --tls-key k.pem --metrics-port 9100
+    honest serve --replicas 2 --port 50051        # pre-forked servers sharing the port
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+from verifier.errors import InvalidInput
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("serve", help="run the gRPC verifier service",
+                       description=__doc__.split("\n\n")[0])
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=50051, help="port (0 = any free port)")
+    p.add_argument("--workers", type=int, default=0,
+                   help="solver processes per server (default: one per core)")
+    p.add_argument("--max-solve-seconds", type=float, default=10.0,
+                   help="hard cap on one item's solve; a request deadline can lower it")
+    p.add_argument("--cache-size", type=int, default=100_000, help="solved problems kept")
+    p.add_argument("--token-file", help="require 'authorization: Bearer <token>' (health open)")
+    p.add_argument("--tls-cert", help="PEM certificate chain (enables TLS with --tls-key)")
+    p.add_argument("--tls-key", help="PEM private key")
+    p.add_argument("--metrics-port", type=int, help="serve Prometheus metrics over HTTP")
+    p.add_argument("--replicas", type=int, default=1,
+                   help="pre-forked server processes sharing the port (SO_REUSEPORT)")
+    p.add_argument("--port-file", help="write the bound port to this file once serving")
+    p.add_argument("--grace", type=float, default=10.0,
+                   help="seconds in-flight calls get to finish on SIGTERM")
+    p.set_defaults(handler=run)
+
+
+def _read(path: str | None, what: str) -> bytes | None:
+    if path is None:
+        return None
+    try:
+        return Path(path).read_bytes()
+    except OSError as e:
+        raise InvalidInput(f"cannot read the {what} file {path}: {e.strerror}") from None
+
+
+def _config(args, replica: int = 0):
+    from verifier.service.server import ServerConfig
+    token = _read(args.token_file, "token")
+    workers = args.workers
+    if args.replicas > 1 and workers == 0:
+        workers = max(1, (os.cpu_count() or 1) // args.replicas)
+    metrics_port = args.metrics_port + replica if args.metrics_port is not None else None
+    return ServerConfig(host=args.host, port=args.port, workers=workers,
+                        max_solve_s=args.max_solve_seconds, cache_size=args.cache_size,
+                        token=token.decode().strip() if token is not None else None,
+                        tls_cert=_read(args.tls_cert, "certificate"),
+                        tls_key=_read(args.tls_key, "key"), metrics_port=metrics_port,
+                        reuseport=args.replicas > 1)
+
+
+async def _serve(cfg, port_file: str | None, grace: float) -> None:
+    from verifier.service.server import create_server
+    server = await create_server(cfg)
+    await server.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    if port_file:
+        tmp = f"{port_file}.tmp{os.getpid()}"
+        Path(tmp).write_text(str(server.port))
+        os.replace(tmp, port_file)
+    print(f"honest serve: listening on {server.address} (pid {os.getpid()}, "
+          f"{server.pool.n} solver workers)", file=sys.stderr, flush=True)
+    await stop.wait()
+    print("honest serve: draining", file=sys.stderr, flush=True)
+    await server.stop(grace)
+
+
+def _replica_main(args, i: int) -> None:
+    asyncio.run(_serve(_config(args, i), args.port_file if i == 0 else None, args.grace))
+
+
+def run(args) -> int:
+    if args.replicas < 1:
+        raise InvalidInput("--replicas must be at least 1")
+    if args.replicas == 1:
+        cfg = _config(args)  # validate before anything starts
+        asyncio.run(_serve(cfg, args.port_file, args.grace))
+        return 0
+    if args.port == 0:
+        raise InvalidInput("--replicas needs a fixed --port: every replica binds the same one")
+    _config(args)
+    import multiprocessing as mp
+    # fork before any gRPC object exists in this process
+    procs = [mp.get_context("fork").Process(target=_replica_main, args=(args, i))
+             for i in range(args.replicas)]
+    for p in procs:
+        p.start()
+
+    def forward(signum, _frame):
+        for p in procs:
+            if p.pid:
+                os.kill(p.pid, signum)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    for p in procs:
+        p.join()
+    return max((p.exitcode or 0) for p in procs)

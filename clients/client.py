@@ -109,6 +109,10 @@ class _Base:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
+        self._reset()
+
+    def _reset(self) -> None:
+        raise NotImplementedError
 
 
 class VerifierClient(_Base):
@@ -116,6 +120,9 @@ class VerifierClient(_Base):
 
     def __init__(self, target, **kw):
         super().__init__(target, **kw)
+        self._reset()
+
+    def _reset(self) -> None:
         self._channel = None
         self._stub = None
 
@@ -215,9 +222,12 @@ class AsyncVerifierClient(_Base):
 
     def __init__(self, target, **kw):
         super().__init__(target, **kw)
+        self._reset()
+
+    def _reset(self) -> None:
         self._channels: dict[int, tuple[Any, pb_grpc.VerifierStub]] = {}
 
-    def _stub(self) -> pb_grpc.VerifierStub:
+    def _get_stub(self) -> pb_grpc.VerifierStub:
         loop = asyncio.get_running_loop()
         got = self._channels.get(id(loop))
         if got is None:
@@ -230,7 +240,7 @@ class AsyncVerifierClient(_Base):
         return got[1]
 
     async def _call(self, method: str, request, timeout: float | None):
-        fn = getattr(self._stub(), method)
+        fn = getattr(self._get_stub(), method)
         timeout = self.timeout if timeout is None else timeout
         t_end = time.monotonic() + timeout
         for attempt in range(self.retries + 1):

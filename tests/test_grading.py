@@ -1,8 +1,11 @@
 """Answer extraction and verdicts."""
 
+import re
 from fractions import Fraction
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from verifier.errors import InvalidInput
 from verifier.grading import RewardMap, extract_answer, grade, interpret_answer
@@ -75,3 +78,27 @@ def test_inconsistent_premises_are_flagged():
     r = check(Problem.make("linear", ["a = 1", "a = 2"], "a"), "Answer: 1")
     assert r.solution.status == "inconsistent" and r.grade.verdict == "unwarranted_answer"
     assert r.to_dict()["inconsistent"] is True
+
+
+_REF_LINE = re.compile(r"^[ \t>*#_]*(?:final[ \t]+)?answer[ \t*_]*:[ \t*_]*(.*?)[ \t*_]*$",
+                       re.I | re.M)
+
+
+def reference_extract(text):
+    """Forward-scanning reference: every marker found by regex, the last one wins."""
+    found = [(m.start(), m.group(1)) for m in _REF_LINE.finditer(text)]
+    found += [(m.start(), m.group(1)) for m in re.finditer(r"<answer>\s*(.*?)\s*</answer>",
+                                                           text, re.I | re.S)]
+    found += [(m.start(), m.group(1)) for m in re.finditer(r"\\boxed\{([^{}]*)\}", text)]
+    return max(found)[1].strip() if found else None
+
+
+pieces = st.sampled_from(["Answer: 3", "answer:", "Final answer: Unknown", "\n", " ", "x",
+                          "ANSWER : True", "the answer is 4", "<answer>5</answer>",
+                          "\\boxed{7}", "**Answer:** 2", "Answer", ":", "\n\n"])
+
+
+@settings(max_examples=1500)
+@given(st.lists(pieces, max_size=12).map("".join))
+def test_extract_answer_matches_a_forward_scan(text):
+    assert extract_answer(text) == reference_extract(text)

@@ -64,11 +64,36 @@ def _boxed(text: str) -> list[tuple[int, str]]:
     return out
 
 
+def _last_answer_line(text: str, lower: str) -> tuple[int, str] | None:
+    """The last line that is an ``Answer:`` line, found by scanning back from the end
+    (completions end with it, so this is much cheaper than a forward regex scan)."""
+    end = len(lower)
+    while True:
+        i = lower.rfind("answer", 0, end)
+        if i < 0:
+            return None
+        start = lower.rfind("\n", 0, i) + 1
+        stop = lower.find("\n", i)
+        stop = len(text) if stop < 0 else stop
+        m = _ANSWER_LINE.match(text, start, stop)
+        if m and m.end() == stop:
+            return start, m.group(1)
+        end = start - 1 if start > 0 else 0
+        if end <= 0:
+            return None
+
+
 def extract_answer(text: str) -> str | None:
     """The last final-answer marker's content, stripped; None if there is none."""
-    found: list[tuple[int, str]] = [(m.start(), m.group(1)) for m in _ANSWER_LINE.finditer(text)]
-    found += [(m.start(), m.group(1)) for m in _ANSWER_TAG.finditer(text)]
-    found += _boxed(text)
+    lower = text.lower()
+    found: list[tuple[int, str]] = []
+    line = _last_answer_line(text, lower)
+    if line is not None:
+        found.append(line)
+    if "<answer>" in lower:
+        found += [(m.start(), m.group(1)) for m in _ANSWER_TAG.finditer(text)]
+    if "\\boxed" in text:
+        found += _boxed(text)
     if not found:
         return None
     return max(found, key=lambda x: x[0])[1].strip()
@@ -92,6 +117,11 @@ def interpret_answer(raw: str) -> ParsedAnswer | None:
     s = raw.strip()
     if len(s) > MAX_ANSWER_CHARS:
         return None
+    fast = _FAST_WORDS.get(s)
+    if fast is not None:
+        return fast
+    if _INT.match(s):
+        return ParsedAnswer("number", Fraction(int(s)))
     s = re.sub(r"\\text\{([^{}]*)\}", r"\1", s)
     s = s.strip(" \t.!*`'\"$").strip()
     s = re.sub(r"^\\boxed\{(.*)\}$", r"\1", s).strip()
@@ -119,6 +149,11 @@ def interpret_answer(raw: str) -> ParsedAnswer | None:
             return None
         return ParsedAnswer("number", v)
     return None
+
+
+_FAST_WORDS = {"Unknown": ParsedAnswer("unknown"), "True": ParsedAnswer("bool", True),
+               "False": ParsedAnswer("bool", False)}
+_INT = re.compile(r"-?\d{1,30}\Z")
 
 
 @dataclass(frozen=True)

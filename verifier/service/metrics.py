@@ -6,6 +6,7 @@ Each server owns a registry (several servers can live in one test process);
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import time
 from typing import Iterable
@@ -33,18 +34,28 @@ class Metrics:
                                        "Solver workers killed (time budget) or found dead, "
                                        "and replaced", registry=r)
 
+        self._rpc_children: dict[str, tuple] = {}
+        self._verdict_children: dict[str, object] = {}
+
     @contextlib.contextmanager
     def timed(self, rpc: str):
         t0 = time.perf_counter()
         try:
             yield
         finally:
-            self.requests.labels(rpc).inc()
-            self.latency.labels(rpc).observe(time.perf_counter() - t0)
+            children = self._rpc_children.get(rpc)
+            if children is None:  # labels() is slow-ish: look each child up once
+                children = (self.requests.labels(rpc), self.latency.labels(rpc))
+                self._rpc_children[rpc] = children
+            children[0].inc()
+            children[1].observe(time.perf_counter() - t0)
 
     def verdicts(self, verdicts: Iterable[str]) -> None:
-        for v in verdicts:
-            self.verdict_count.labels(v).inc()
+        for v, n in collections.Counter(verdicts).items():
+            child = self._verdict_children.get(v)
+            if child is None:
+                child = self._verdict_children[v] = self.verdict_count.labels(v)
+            child.inc(n)
 
     def error(self, rpc: str, code: str) -> None:
         self.errors.labels(rpc, code).inc()

@@ -27,7 +27,7 @@ from typing import Sequence
 
 import z3
 
-from verifier.engines.propagation import run, to_clauses
+from verifier.engines.propagation import Propagator, to_clauses
 from verifier.errors import EngineError, LimitExceeded, SolverTimeout
 from verifier.lang.logic import Formula, atoms_of
 from verifier.limits import DEFAULT_LIMITS, Limits
@@ -155,24 +155,26 @@ def solve_logic(premises: Sequence[Formula], query: Formula,
 def _solve_by_propagation(premises, query, names) -> Solution | None:
     """The fast path on prepared atom names (see :func:`solve_by_propagation`)."""
     index = {n: i for i, n in enumerate(names)}
-    clauses: list = []
-    owners: list[int] = []
+    q_pos, q_neg = to_clauses(query, index, True), to_clauses(query, index, False)
+    if q_pos is None or q_neg is None:
+        return None
+    base = Propagator(len(names))
     for i, f in enumerate(premises):
         cs = to_clauses(f, index)
         if cs is None:
             return None
-        clauses += cs
-        owners += [i] * len(cs)
-    q_pos, q_neg = to_clauses(query, index, True), to_clauses(query, index, False)
-    if q_pos is None or q_neg is None:
-        return None
-    n = len(names)
-    a = run(clauses + q_neg, owners + [-1] * len(q_neg), n)  # premises ∧ ¬q
-    if a is None:
-        return None
-    b = run(clauses + q_pos, owners + [-1] * len(q_pos), n)  # premises ∧ q
-    if b is None:
-        return None
+        for c in cs:
+            base.add(c, i)
+    checks = []
+    for q_clauses in (q_neg, q_pos):  # premises ∧ ¬q, then premises ∧ q
+        p = base.branch()
+        for c in q_clauses:
+            p.add(c, -1)
+        outcome = p.check()
+        if outcome is None:
+            return None
+        checks.append(outcome)
+    a, b = checks
 
     def used(core):
         return [i for i in core if i >= 0]

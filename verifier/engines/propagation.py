@@ -79,13 +79,54 @@ def _cnf(n) -> list[frozenset] | None:
     return out if len(out) <= MAX_CLAUSES_PER_FORMULA else None
 
 
+def _lit(f: Formula, index: dict[str, int]) -> int | None:
+    if f[0] == "var":
+        return index[f[1]] + 1
+    if f[0] == "not" and f[1][0] == "var":
+        return -(index[f[1][1]] + 1)
+    return None
+
+
+def _direct(f: Formula, index: dict[str, int]) -> list[Clause] | None:
+    """Clauses of the common premise shapes without the general CNF machinery."""
+    tag = f[0]
+    lit = _lit(f, index)
+    if lit is not None:
+        return [(lit,)]
+    if tag == "imp" or tag == "or":
+        b = _lit(f[2], index)
+        if b is None:
+            return None
+        a = _lit(f[1], index)
+        if a is not None:
+            c = (-a if tag == "imp" else a, b)
+        elif tag == "imp" and f[1][0] in ("and", "or"):
+            x, y = _lit(f[1][1], index), _lit(f[1][2], index)
+            if x is None or y is None:
+                return None
+            if f[1][0] == "and":
+                c = (-x, -y, b)
+            else:
+                return [cl for cl in ((-x, b), (-y, b)) if -cl[0] != cl[1]]
+        else:
+            return None
+        if len(set(map(abs, c))) < len(c):  # repeated atom: let the general path simplify
+            return None
+        return [c]
+    return None
+
+
 def to_clauses(f: Formula, index: dict[str, int], positive: bool = True) -> list[Clause] | None:
+    if positive:
+        direct = _direct(f, index)
+        if direct is not None:
+            return direct
     c = _cnf(_nnf(f, positive, index))
     return None if c is None else [tuple(sorted(x)) for x in c]
 
 
 class Outcome:
-    """Result of one fast check: ``model`` (list of bools) or ``core`` (clause ids), or neither."""
+    """Result of one fast check: ``model`` (list of bools) or ``core`` (owner ids), or neither."""
 
     __slots__ = ("model", "core")
 
@@ -94,27 +135,62 @@ class Outcome:
         self.core = core
 
 
-def run(clauses: Sequence[Clause], owners: Sequence[int], nvars: int) -> Outcome | None:
-    """Propagate, then decide greedily. ``owners[i]`` names who contributed clause ``i``
-    (a premise index, or -1 for the query). Returns None when undecided."""
-    value = [0] * (nvars + 1)  # 0 unassigned, 1 true, -1 false (index = atom + 1)
-    reason: list[int] = [-1] * (nvars + 1)
-    occ: dict[int, list[int]] = {}
-    queue: list[int] = []
-    for ci, c in enumerate(clauses):
-        if not c:
-            return Outcome(core=[owners[ci]])
-        for lit in c:
-            occ.setdefault(-lit, []).append(ci)  # clauses that a true `-lit`... see below
-        if len(c) == 1:
-            queue.append(ci)
+class Propagator:
+    """Clauses added one at a time, each propagated at once. :meth:`branch` copies the
+    state cheaply, so the premises are propagated once and both query checks reuse it."""
 
-    def assign(lit: int, why: int) -> int | None:
+    def __init__(self, nvars: int):
+        self.nvars = nvars
+        self.value = [0] * (nvars + 1)  # 0 unassigned, 1 true, -1 false (index = atom + 1)
+        self.reason = [-1] * (nvars + 1)  # clause that forced the value; -1 = decision
+        self.clauses: list[Clause] = []
+        self.owners: list[int] = []
+        self.occ: dict[int, list[int]] = {}  # literal l → clauses holding -l
+        self.conflict: int | None = None
+
+    def branch(self) -> "Propagator":
+        p = Propagator.__new__(Propagator)
+        p.nvars = self.nvars
+        p.value = self.value[:]
+        p.reason = self.reason[:]
+        p.clauses = self.clauses[:]
+        p.owners = self.owners[:]
+        p.occ = dict(self.occ)  # lists are replaced, never mutated, after a branch
+        p.conflict = self.conflict
+        return p
+
+    def add(self, clause: Clause, owner: int) -> None:
+        """Add a clause and propagate; a conflict is kept in ``self.conflict``."""
+        if self.conflict is not None:
+            return
+        ci = len(self.clauses)
+        self.clauses.append(clause)
+        self.owners.append(owner)
+        occ = self.occ
+        for lit in clause:
+            occ[-lit] = occ.get(-lit, []) + [ci]
+        value = self.value
+        unassigned = None
+        n_un = 0
+        for x in clause:
+            vx = value[x if x > 0 else -x]
+            if vx == 0:
+                n_un += 1
+                unassigned = x
+            elif (vx == 1) == (x > 0):
+                return
+        if n_un == 0:
+            self.conflict = ci
+        elif n_un == 1:
+            self.conflict = self._assign(unassigned, ci)
+
+    def _assign(self, lit: int, why: int) -> int | None:
         """Set ``lit`` true and propagate; returns a conflicting clause id or None."""
+        value, reason, clauses, occ = self.value, self.reason, self.clauses, self.occ
         stack = [(lit, why)]
         while stack:
             lit, why = stack.pop()
-            v = abs(lit)
+            v = lit if lit > 0 else -lit
             want = 1 if lit > 0 else -1
             if value[v] == want:
                 continue
@@ -125,35 +201,49 @@ def run(clauses: Sequence[Clause], owners: Sequence[int], nvars: int) -> Outcome
             for ci in occ.get(lit, ()):  # clauses holding -lit just lost a literal
                 unassigned = None
                 n_un = 0
-                sat = False
                 for x in clauses[ci]:
-                    vx = value[abs(x)]
+                    vx = value[x if x > 0 else -x]
                     if vx == 0:
                         n_un += 1
                         unassigned = x
                     elif (vx == 1) == (x > 0):
-                        sat = True
                         break
-                if sat:
-                    continue
-                if n_un == 0:
-                    return ci
-                if n_un == 1:
-                    stack.append((unassigned, ci))
+                else:
+                    if n_un == 0:
+                        return ci
+                    if n_un == 1:
+                        stack.append((unassigned, ci))
         return None
 
-    for ci in queue:
-        conflict = assign(clauses[ci][0], ci)
-        if conflict is not None:
-            return Outcome(core=_core(conflict, clauses, reason, owners))
-    # greedy completion, no backtracking: any conflict now means "undecided"
-    for v in range(1, nvars + 1):
-        if value[v] == 0 and assign(-v, -1) is not None:
-            return None
-    for c in clauses:
-        if not any((value[abs(x)] == 1) == (x > 0) for x in c):
-            return None
-    return Outcome(model=[value[v] == 1 for v in range(1, nvars + 1)])
+    def core(self) -> list[int]:
+        """Owners of every clause the propagation to the conflict used."""
+        return _core(self.conflict, self.clauses, self.reason, self.owners)
+
+    def complete(self) -> list[bool] | None:
+        """Greedy decisions without backtracking; a model checked against every clause,
+        or None (a conflict after a decision proves nothing)."""
+        value = self.value
+        for v in range(1, self.nvars + 1):
+            if value[v] == 0 and self._assign(-v, -1) is not None:
+                return None
+        for c in self.clauses:
+            if not any((value[x if x > 0 else -x] == 1) == (x > 0) for x in c):
+                return None
+        return [value[v] == 1 for v in range(1, self.nvars + 1)]
+
+    def check(self) -> Outcome | None:
+        if self.conflict is not None:
+            return Outcome(core=self.core())
+        model = self.complete()
+        return None if model is None else Outcome(model=model)
+
+
+def run(clauses: Sequence[Clause], owners: Sequence[int], nvars: int) -> Outcome | None:
+    """One check from scratch: propagate every clause, then complete greedily."""
+    p = Propagator(nvars)
+    for c, o in zip(clauses, owners):
+        p.add(c, o)
+    return p.check()
 
 
 def _core(conflict: int, clauses, reason, owners) -> list[int]:

@@ -105,10 +105,40 @@ class _Parser(TokenStream):
                          f"found {self.describe(tok)}", tok)
 
 
+# Fast path for the flat shapes most premises have: "a", "~a -> b", "a | ~b",
+# "a & b -> c", "a | b -> c", "a -> b -> c". Taken only on a full match with no
+# keyword used as a name; it builds exactly the full parser's tuples (a test checks).
+_L = r"\s*(~?)\s*([A-Za-z_][A-Za-z0-9_]*)\s*"
+_FLAT = re.compile(rf"{_L}(?:(->|\||&){_L}(?:(->){_L})?)?\Z")
+
+
+def _flat(m: re.Match) -> Formula | None:
+    n1, a1, op1, n2, a2, op2, n3, a3 = m.groups()
+    for a in (a1, a2, a3):
+        if a is not None and a.lower() in _KEYWORDS:
+            return None
+    x = ("not", ("var", a1)) if n1 else ("var", a1)
+    if op1 is None:
+        return x
+    y = ("not", ("var", a2)) if n2 else ("var", a2)
+    if op2 is None:
+        return (_BINARY[{"->": "IMP", "|": "OR", "&": "AND"}[op1]], x, y)
+    z = ("not", ("var", a3)) if n3 else ("var", a3)
+    if op1 == "->":
+        return ("imp", x, ("imp", y, z))
+    return ("imp", ("or" if op1 == "|" else "and", x, y), z)
+
+
 def parse_formula(text: str, limits: Limits = DEFAULT_LIMITS) -> Formula:
     """Parse one propositional formula; raises :class:`ParseError` with a column."""
     if not isinstance(text, str):
         raise ParseError(f"expected text, got {type(text).__name__}")
+    if len(text) <= limits.max_text_chars:
+        m = _FLAT.match(text)
+        if m is not None:
+            f = _flat(m)
+            if f is not None:
+                return f
     return _Parser(text, tokenize(text, _TOKEN, limits), limits).formula()
 
 

@@ -42,8 +42,11 @@ from verifier.solution import (DETERMINED, INCONSISTENT, UNDETERMINED, UNKNOWN, 
                                format_number)
 
 
+_QQ = QQ.dtype  # flint.fmpq when python-flint is installed, else SymPy's PythonMPQ
+
+
 def _qq(q: Fraction):
-    return QQ(q.numerator, q.denominator)
+    return _QQ(q.numerator, q.denominator)
 
 
 def _frac(x) -> Fraction:
@@ -59,9 +62,11 @@ def hadamard_bits(equations: Sequence[LinearEquation]) -> float:
     bits = 0.0
     for eq in equations:
         lcm = math.lcm(eq.rhs.denominator, *(c.denominator for _, c in eq.coeffs))
-        sq = sum((c * lcm) ** 2 for _, c in eq.coeffs) + (eq.rhs * lcm) ** 2
-        if sq > 1:
-            bits += math.log2(int(sq)) / 2 + 1
+        # ||row||_2 <= sqrt(k) * max|entry|, in bits
+        top = max(abs(int(eq.rhs * lcm)), *(abs(int(c * lcm)) for _, c in eq.coeffs)) \
+            if lcm != 1 else max(abs(eq.rhs.numerator), *(abs(c.numerator) for _, c in eq.coeffs))
+        if top:
+            bits += top.bit_length() + math.log2(len(eq.coeffs) + 1) / 2
     return bits
 
 
@@ -199,40 +204,48 @@ def solve_linear_system(equations: Sequence[LinearEquation], target: str,
         free_col = next(j for j in row if j != t and j != nvars)
     else:
         free_col = t
+    # values are QQ elements (flint numbers where available): much cheaper than Fraction
+    zero, one = QQ(0), QQ(1)
     sols = []
-    for bump in (0, 1):
-        values: dict[str, Fraction] = {}
-        free = {free_col: Fraction(bump)} if free_col is not None else {}
+    for bump in (zero, one):
+        values: dict = {}
+        free = {free_col: bump} if free_col is not None else {}
         for n, j in col_of.items():
             if j not in pivot_row:
-                values[n] = free.get(j, Fraction(0))
+                values[n] = free.get(j, zero)
         for n, j in col_of.items():
             if j in pivot_row:
                 row = rref_rows[pivot_row[j]]
-                v = _frac(row[nvars]) if nvars in row else Fraction(0)
+                v = row.get(nvars, zero)
                 for jj, c in row.items():
-                    if jj != j and jj != nvars:
-                        v -= _frac(c) * free.get(jj, Fraction(0))
+                    if jj != j and jj != nvars and jj in free:
+                        v -= c * free[jj]
                 values[n] = v
         if t is None:
-            values[target] = Fraction(bump)
+            values[target] = bump
         _extend(equations, peeled, values)
-        sols.append({n: format_number(v) for n, v in sorted(values.items())})
+        sols.append({n: str(v) for n, v in sorted(values.items())})
     return Solution("linear", UNDETERMINED, UNKNOWN, None, {"solutions": sols})
 
 
-def _extend(equations, peeled, values: dict[str, Fraction]) -> None:
-    """Give values to peeled unknowns, last peeled first, so every equation holds."""
+def _extend(equations, peeled, values: dict) -> None:
+    """Give values (QQ elements) to peeled unknowns, last peeled first, so every
+    equation holds."""
+    zero = QQ(0)
     for i, v in reversed(peeled):
         eq = equations[i]
-        acc = eq.rhs
+        acc = _qq(eq.rhs)
         cv = None
         for n, c in eq.coeffs:
             if n == v:
                 cv = c
             else:
-                acc -= c * values.setdefault(n, Fraction(0))
-        values[v] = acc / cv
+                x = values.get(n)
+                if x is None:
+                    x = values[n] = zero
+                if x:
+                    acc -= _qq(c) * x
+        values[v] = acc / _qq(cv)
 
 
 def check_certificate(equations: Sequence[LinearEquation], target: str,

@@ -56,6 +56,7 @@ def _add_problem_args(p) -> None:
                    "domain/premises/query (or problem) and response")
     p.add_argument("--server", help="HOST:PORT of a verifier service to use instead of the "
                    "in-process engines")
+    p.add_argument("--token-file", help="with --server: file holding the service's bearer token")
     p.add_argument("--no-progress", action="store_true")
 
 
@@ -188,7 +189,13 @@ def _run_items(args, want_response: bool) -> int:
     rewards = RewardMap.parse(args.reward_map) if getattr(args, "reward_map", None) else None
     if args.server:
         from clients.cli_backend import RemoteChecker  # service mode (clients package)
-        checker = RemoteChecker(args.server, rewards)
+        token = None
+        if args.token_file:
+            try:
+                token = open(args.token_file, encoding="utf-8").read().strip()
+            except OSError as e:
+                raise InvalidInput(f"cannot read --token-file {args.token_file}: {e.strerror}")
+        checker = RemoteChecker(args.server, rewards, token=token)
     else:
         checker = _LocalChecker(rewards or RewardMap())
     if args.jsonl is None:

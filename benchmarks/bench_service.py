@@ -2,7 +2,9 @@
 
     .venv/bin/python benchmarks/bench_service.py [--seconds 4] [--designs single,reuseport]
 
-Server designs (each started as `honest serve` subprocesses on loopback):
+Server designs (each started as subprocesses on loopback):
+- ``empty``: a server that does no work at all (benchmarks/empty_server.py): the ceiling
+  that gRPC and this client reach on this machine, for calibration;
 - ``single``: one asyncio gRPC front end + 2 solver worker processes;
 - ``reuseport``: 2 pre-forked front ends sharing the port (SO_REUSEPORT), 1 worker each.
 The client process uses grpc.aio with 8 channels (separate connections, so SO_REUSEPORT
@@ -50,11 +52,14 @@ def make_problems(n: int, seed: int) -> list[dict]:
 
 
 def start_server(tmp: str, design: str, port: int) -> subprocess.Popen:
-    args = ["--workers", "2"] if design == "single" else ["--replicas", "2", "--workers", "1"]
     pf = Path(tmp) / f"{design}.port"
-    proc = subprocess.Popen([sys.executable, "-m", "verifier.cli", "serve", "--port", str(port),
-                             "--port-file", str(pf), *args], cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if design == "empty":
+        cmd = [sys.executable, str(ROOT / "benchmarks" / "empty_server.py"), str(port), str(pf)]
+    else:
+        args = ["--workers", "2"] if design == "single" else ["--replicas", "2", "--workers", "1"]
+        cmd = [sys.executable, "-m", "verifier.cli", "serve", "--port", str(port),
+               "--port-file", str(pf), *args]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     t_end = time.monotonic() + 120
     while not pf.exists():
         if proc.poll() is not None or time.monotonic() > t_end:
@@ -213,7 +218,8 @@ def naive_baseline(problems: list[dict], seconds: float) -> float:
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=4.0)
-    ap.add_argument("--designs", default="single,reuseport")
+    ap.add_argument("--designs", default="empty,single,reuseport",
+                    help="empty = a no-work server: the gRPC ceiling, for calibration")
     ap.add_argument("--problems", type=int, default=400)
     args = ap.parse_args()
     problems = make_problems(args.problems, 7)

@@ -1,0 +1,151 @@
+"""ANCHOR on TRL's GRPOTrainer: a gold trajectory in every rollout group.
+
+Plain GRPO on a 50/50 answerable/unanswerable set can collapse to
+"always Unknown": when every sample of an answerable prompt is wrong the group
+has zero reward variance and no gradient, while "Unknown" keeps earning reward
+on the unanswerable half. ANCHOR (arXiv 2511.09222) replaces ``n_inject`` of
+the G sampled completions of a group with the item's gold trajectory, so every
+group holds a positive sample; its gradient acts like a clipped SFT term that
+fades as the policy's own samples become correct.
+
+How it sits in TRL 1.16 (``GRPOTrainer._generate_and_score_completions``):
+
+1. ``_generate`` samples G completions per prompt. :meth:`AnchorGRPOTrainer._generate`
+   (the one hook overridden) then swaps the last ``n_inject`` of a group for
+   the tokenized gold + EOS — before anything is padded, scored or normalised.
+2. TRL pads, and computes ``old_per_token_logps`` (when needed) and the
+   reference log-probs with teacher-forced forward passes over *all* rows —
+   so the injected sequence's log-probs always come from the current policy,
+   never from a sampler. With one update per generation (our setting) TRL
+   uses ``per_token_logps.detach()`` as "old", so the ratio is exactly 1.
+3. The reward function grades the gold like any other completion (it is
+   flagged by the ``anchor_injected`` column only so metrics can leave it out),
+   and it enters the group's mean/std advantage normalisation.
+4. Sampling-only corrections: a sampler's log-probs (vLLM) are set to ``None``
+   for the injected tokens; TRL reads them as NaN, gives those tokens a zero
+   log-ratio, so the importance-sampling weight is exactly 1 and the
+   off-policy mask keeps them.
+
+``injection=None`` is plain GRPO: the same class, nothing swapped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from trl import GRPOTrainer
+
+from verifier.errors import InvalidInput
+from verifier.grading import CORRECT
+from trainer.config import INJECT_MODES
+from trainer.rewards import VerifierReward, completion_text
+
+INJECTED_COLUMN = "anchor_injected"
+
+
+@dataclass(frozen=True)
+class Injection:
+    """Where gold trajectories go: ``n_inject`` per group, ``always`` or ``on_failure``."""
+
+    mode: str = "always"
+    n_inject: int = 1
+    gold_column: str = "trajectory"
+
+    def __post_init__(self):
+        if self.mode not in INJECT_MODES:
+            raise InvalidInput(f"injection mode must be one of {', '.join(INJECT_MODES)}, "
+                               f"got {self.mode!r}")
+        if self.n_inject < 1:
+            raise InvalidInput(f"n_inject must be >= 1, got {self.n_inject}")
+
+
+def plan_group(mode: str, n_inject: int, group_size: int,
+               sampled_correct: list[bool] | None) -> list[bool]:
+    """Which members of one group get the gold: the last ``n_inject``, unless
+    ``mode == "on_failure"`` and some sampled completion was correct."""
+    if mode == "on_failure":
+        if sampled_correct is None:
+            raise ValueError("on_failure injection needs the sampled completions' grades")
+        if any(sampled_correct):
+            return [False] * group_size
+    return [False] * (group_size - n_inject) + [True] * n_inject
+
+
+class AnchorGRPOTrainer(GRPOTrainer):
+    """``GRPOTrainer`` + gold-trajectory injection (see module docstring).
+
+    Extra arguments: ``injection`` (an :class:`Injection`, or ``None`` for
+    GRPO). The train dataset must carry ``injection.gold_column``; with
+    ``on_failure``, a :class:`~trainer.rewards.VerifierReward` must be among
+    ``reward_funcs`` (it grades the samples before injection, and its grades
+    are reused for the rewards).
+    """
+
+    def __init__(self, *args, injection: Injection | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.injection = injection
+        self._batch_rows: list[dict] | None = None
+        self._grader: VerifierReward | None = None
+        if injection is None:
+            return
+        if injection.n_inject >= self.num_generations:
+            raise InvalidInput(f"n_inject ({injection.n_inject}) must be below the group size "
+                               f"({self.num_generations}): a group needs a sampled completion")
+        if self.tools:
+            raise InvalidInput("ANCHOR injection with tool calling is not supported")
+        if injection.gold_column not in self.train_dataset.column_names:
+            raise InvalidInput(f"the train dataset has no {injection.gold_column!r} column to "
+                               "inject; give items with gold trajectories")
+        if injection.mode == "on_failure":
+            graders = [f for f in self.reward_funcs if isinstance(f, VerifierReward)]
+            if not graders:
+                raise InvalidInput("inject='on_failure' needs a VerifierReward among the reward "
+                                   "functions to grade sampled completions before injecting")
+            self._grader = graders[0]
+
+    # TRL hands the dataset rows to this method and only the prompts to `_generate`;
+    # keep the rows for the duration of one generation batch.
+    def _generate_and_score_completions(self, inputs):
+        self._batch_rows = inputs
+        try:
+            return super()._generate_and_score_completions(inputs)
+        finally:
+            self._batch_rows = None
+
+    def _generate(self, prompts: list):
+        (prompt_ids, completion_ids, tool_mask, completions, logprobs, extra_fields, images,
+         tool_images) = super()._generate(prompts)
+        injected = [False] * len(prompts)
+        if self.injection is not None and self.model.training:
+            completion_ids, completions, logprobs, injected = self._inject(
+                completion_ids, completions, logprobs)
+        extra_fields = {**extra_fields, INJECTED_COLUMN: injected}  # reaches the reward kwargs
+        return (prompt_ids, completion_ids, tool_mask, completions, logprobs, extra_fields,
+                images, tool_images)
+
+    def _inject(self, completion_ids, completions, logprobs):
+        rows, g, inj = self._batch_rows, self.num_generations, self.injection
+        if rows is None or len(rows) != len(completion_ids):
+            raise RuntimeError("ANCHOR: generation batch rows are not available")
+        grades = None
+        if inj.mode == "on_failure":
+            grades = self._grader.score_groups(rows, [completion_text(c) for c in completions])
+        tok = getattr(self.processing_class, "tokenizer", self.processing_class)
+        chat = not isinstance(completions[0], str)
+        completion_ids, completions = list(completion_ids), list(completions)
+        logprobs = list(logprobs) if logprobs is not None else None
+        injected = []
+        for start in range(0, len(rows), g):
+            correct = None if grades is None else [v == CORRECT for v, _ in grades[start:start + g]]
+            injected += plan_group(inj.mode, inj.n_inject, g, correct)
+        for i, flag in enumerate(injected):
+            if not flag:
+                continue
+            ids = tok(rows[i][inj.gold_column], add_special_tokens=False)["input_ids"]
+            ids = list(ids) + [tok.eos_token_id]
+            text = tok.decode(ids, skip_special_tokens=True)  # the text these tokens spell
+            completion_ids[i] = ids
+            completions[i] = [{"role": "assistant", "content": text}] if chat else text
+            if logprobs is not None:
+                logprobs[i] = [None] * len(ids)  # no sampler log-prob: IS weight 1 (see docstring)
+        return completion_ids, completions, logprobs, injected

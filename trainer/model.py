@@ -1,0 +1,76 @@
+"""Policies: the embedded tiny model, or any causal LM given by path or hub id.
+
+    tok = build_tokenizer(); model = build_tiny_model(tok, TinyModelConfig())
+    save_policy(model, tok, "runs/x/sft", prompt_style="compact")
+    model, tok, style = load_policy("runs/x/sft")      # or "Qwen/Qwen3-0.6B"
+
+The embedded model is a ``LlamaConfig`` transformer built from its config and
+trained from scratch: nothing is downloaded. A saved policy directory holds
+the model, its tokenizer and ``honest_policy.json`` (the prompt style it was
+trained on), so ``honest eval --model DIR`` prompts it the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from verifier.errors import InvalidInput
+from trainer.config import PROMPT_STYLES, TinyModelConfig
+
+POLICY_META = "honest_policy.json"
+
+
+def build_tiny_model(tokenizer, cfg: TinyModelConfig = TinyModelConfig()):
+    """A freshly initialised small Llama whose vocabulary is ``tokenizer``'s."""
+    import torch
+    from transformers import AutoModelForCausalLM, LlamaConfig
+
+    torch.manual_seed(cfg.seed)
+    config = LlamaConfig(
+        vocab_size=len(tokenizer), hidden_size=cfg.hidden_size,
+        num_hidden_layers=cfg.layers, num_attention_heads=cfg.heads,
+        num_key_value_heads=cfg.heads, intermediate_size=cfg.intermediate_size,
+        max_position_embeddings=cfg.max_positions, tie_word_embeddings=True,
+        pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id,
+        bos_token_id=None)
+    model = AutoModelForCausalLM.from_config(config)
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    model.generation_config.eos_token_id = tokenizer.eos_token_id
+    return model
+
+
+def count_parameters(model) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def save_policy(model, tokenizer, path: str, prompt_style: str) -> str:
+    os.makedirs(path, exist_ok=True)
+    model.save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    with open(os.path.join(path, POLICY_META), "w") as f:
+        json.dump({"prompt_style": prompt_style}, f)
+    return path
+
+
+def load_policy(name_or_path: str, prompt_style: str | None = None):
+    """``(model, tokenizer, prompt_style)``. A directory saved by :func:`save_policy`
+    knows its style; any other model defaults to the ``full`` prompt."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    meta_path = os.path.join(name_or_path, POLICY_META)
+    saved_style = None
+    if os.path.exists(meta_path):
+        with open(meta_path) as f:
+            saved_style = json.load(f).get("prompt_style")
+    style = prompt_style or saved_style or "full"
+    if style not in PROMPT_STYLES:
+        raise InvalidInput(f"prompt style must be one of {', '.join(PROMPT_STYLES)}, got {style!r}")
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(name_or_path)
+        model = AutoModelForCausalLM.from_pretrained(name_or_path)
+    except OSError as e:
+        raise InvalidInput(f"cannot load a causal LM from {name_or_path!r}: {e}") from None
+    if tokenizer.pad_token is None:  # batched generation needs one
+        tokenizer.pad_token = tokenizer.eos_token
+    return model, tokenizer, style

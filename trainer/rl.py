@@ -1,0 +1,59 @@
+"""GRPO and ANCHOR runs: build TRL's config, the verifier reward and the trainer; train; save.
+
+    history = run_rl(model, tok, items, RLConfig(method="anchor"), LocalScorer(),
+                     "runs/x/anchor", prompt_style="compact")
+
+One step = ``prompts_per_step`` prompts × ``group_size`` completions, one
+optimizer update per generation (so TRL's importance ratio is 1 at the
+update and clipping never bites; the paper's setting too). The learning-rate
+schedule is constant: a collapse should show up as a trend, not as the tail of
+a decay. ``history`` is TRL's log, one entry per step; the ``honest/*`` keys
+are the verifier metrics (see :func:`trainer.rewards.group_metrics`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from trainer.anchor import AnchorGRPOTrainer, Injection
+from trainer.config import RLConfig
+from trainer.data import rl_dataset
+from trainer.model import save_policy
+from trainer.rewards import GroupScorer, VerifierReward
+from trainer.runtime import common_training_args
+
+TRAIN_LOG = "train_log.json"
+
+
+def make_rl_trainer(model, tokenizer, items: list[dict], cfg: RLConfig, scorer: GroupScorer,
+                    out_dir: str, prompt_style: str, progress: bool = True,
+                    logging_steps: int = 1) -> AnchorGRPOTrainer:
+    from trl import GRPOConfig
+
+    chat = getattr(tokenizer, "chat_template", None) is not None
+    args = GRPOConfig(
+        **common_training_args(out_dir, cfg.seed, progress, logging_steps),
+        max_steps=cfg.steps, per_device_train_batch_size=cfg.group_size * cfg.prompts_per_step,
+        num_generations=cfg.group_size, learning_rate=cfg.learning_rate, beta=cfg.beta,
+        temperature=cfg.temperature, max_completion_length=cfg.max_completion_length,
+        loss_type=cfg.loss_type, lr_scheduler_type="constant", warmup_steps=0,
+        weight_decay=0.0, remove_unused_columns=False, log_completions=False)
+    injection = Injection(cfg.inject, cfg.n_inject) if cfg.injects else None
+    return AnchorGRPOTrainer(
+        model=model, reward_funcs=[VerifierReward(scorer, cfg.group_size)], args=args,
+        train_dataset=rl_dataset(items, prompt_style, chat), processing_class=tokenizer,
+        injection=injection)
+
+
+def run_rl(model, tokenizer, items: list[dict], cfg: RLConfig, scorer: GroupScorer,
+           out_dir: str, prompt_style: str, progress: bool = True) -> list[dict]:
+    """Train, save the policy and ``train_log.json`` to ``out_dir``; returns the log."""
+    trainer = make_rl_trainer(model, tokenizer, items, cfg, scorer, out_dir, prompt_style,
+                              progress)
+    trainer.train()
+    save_policy(trainer.model, tokenizer, out_dir, prompt_style)
+    history = list(trainer.state.log_history)
+    with open(os.path.join(out_dir, TRAIN_LOG), "w") as f:
+        json.dump(history, f, indent=1)
+    return history

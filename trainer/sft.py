@@ -1,0 +1,35 @@
+"""Supervised warm-up on gold trajectories, with TRL's SFTTrainer.
+
+    history = run_sft(model, tok, items, SFTConfig(steps=300), "runs/x/sft", "compact")
+
+The loss is next-token cross-entropy on the completion (the gold trajectory
+plus EOS); prompt tokens are masked (TRL's ``completion_only_loss``). The
+embedded model starts from random weights, so this is what teaches it the
+answer format before GRPO or ANCHOR take over.
+"""
+
+from __future__ import annotations
+
+from trainer.config import SFTConfig
+from trainer.data import sft_dataset
+from trainer.model import save_policy
+from trainer.runtime import common_training_args
+
+
+def run_sft(model, tokenizer, items: list[dict], cfg: SFTConfig, out_dir: str,
+            prompt_style: str, progress: bool = True) -> list[dict]:
+    """Train in place, save the policy to ``out_dir``; returns the trainer's log history."""
+    from trl import SFTConfig as TRLSFTConfig, SFTTrainer
+
+    chat = getattr(tokenizer, "chat_template", None) is not None
+    args = TRLSFTConfig(
+        **common_training_args(out_dir, cfg.seed, progress, logging_steps=max(1, cfg.steps // 20)),
+        max_steps=cfg.steps, per_device_train_batch_size=cfg.batch_size,
+        learning_rate=cfg.learning_rate, lr_scheduler_type="cosine",
+        warmup_steps=cfg.warmup_steps, weight_decay=0.0, max_length=cfg.max_length,
+        completion_only_loss=True)
+    trainer = SFTTrainer(model=model, args=args, processing_class=tokenizer,
+                         train_dataset=sft_dataset(items, prompt_style, chat))
+    trainer.train()
+    save_policy(trainer.model, tokenizer, out_dir, prompt_style)
+    return list(trainer.state.log_history)

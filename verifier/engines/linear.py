@@ -232,9 +232,17 @@ def _extend(equations, peeled, values: dict) -> None:
     """Give values (QQ elements) to peeled unknowns, last peeled first, so every
     equation holds."""
     zero = QQ(0)
+    conv: dict = {}  # Fraction → QQ; coefficients repeat a lot (1, 2, 3, ...)
+
+    def qq(c):
+        q = conv.get(c)
+        if q is None:
+            q = conv[c] = _qq(c)
+        return q
+
     for i, v in reversed(peeled):
         eq = equations[i]
-        acc = _qq(eq.rhs)
+        acc = qq(eq.rhs)
         cv = None
         for n, c in eq.coeffs:
             if n == v:
@@ -244,8 +252,8 @@ def _extend(equations, peeled, values: dict) -> None:
                 if x is None:
                     x = values[n] = zero
                 if x:
-                    acc -= _qq(c) * x
-        values[v] = acc / _qq(cv)
+                    acc -= qq(c) * x
+        values[v] = acc / qq(cv)
 
 
 def check_certificate(equations: Sequence[LinearEquation], target: str,

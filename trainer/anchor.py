@@ -93,7 +93,8 @@ class AnchorGRPOTrainer(GRPOTrainer):
                                f"({self.num_generations}): a group needs a sampled completion")
         if self.tools:
             raise InvalidInput("ANCHOR injection with tool calling is not supported")
-        if injection.gold_column not in self.train_dataset.column_names:
+        columns = getattr(self.train_dataset, "column_names", None) or []
+        if columns and injection.gold_column not in columns:
             raise InvalidInput(f"the train dataset has no {injection.gold_column!r} column to "
                                "inject; give items with gold trajectories")
         if injection.mode == "on_failure":
@@ -130,22 +131,35 @@ class AnchorGRPOTrainer(GRPOTrainer):
         grades = None
         if inj.mode == "on_failure":
             grades = self._grader.score_groups(rows, [completion_text(c) for c in completions])
-        tok = getattr(self.processing_class, "tokenizer", self.processing_class)
-        chat = not isinstance(completions[0], str)
-        completion_ids, completions = list(completion_ids), list(completions)
-        logprobs = list(logprobs) if logprobs is not None else None
-        injected = []
+        plan: list[bool] = []
         for start in range(0, len(rows), g):
             correct = None if grades is None else [v == CORRECT for v, _ in grades[start:start + g]]
-            injected += plan_group(inj.mode, inj.n_inject, g, correct)
-        for i, flag in enumerate(injected):
-            if not flag:
-                continue
-            ids = tok(rows[i][inj.gold_column], add_special_tokens=False)["input_ids"]
-            ids = list(ids) + [tok.eos_token_id]
-            text = tok.decode(ids, skip_special_tokens=True)  # the text these tokens spell
-            completion_ids[i] = ids
-            completions[i] = [{"role": "assistant", "content": text}] if chat else text
-            if logprobs is not None:
-                logprobs[i] = [None] * len(ids)  # no sampler log-prob: IS weight 1 (see docstring)
-        return completion_ids, completions, logprobs, injected
+            plan += plan_group(inj.mode, inj.n_inject, g, correct)
+        golds = [row[inj.gold_column] for row in rows]
+        tok = getattr(self.processing_class, "tokenizer", self.processing_class)
+        return (*apply_injection(completion_ids, completions, logprobs, golds, plan, tok), plan)
+
+
+def apply_injection(completion_ids: list, completions: list, logprobs: list | None,
+                    golds: list[str], plan: list[bool], tokenizer):
+    """Swap row ``i`` for ``golds[i]`` wherever ``plan[i]``; returns new lists
+    ``(completion_ids, completions, logprobs)``.
+
+    The gold becomes its tokens + EOS; its text is what those tokens decode to
+    (what the verifier will grade). Its sampler log-probs are ``None``: there
+    was no sampler, and TRL turns ``None`` into a zero log-ratio (IS weight 1).
+    """
+    chat = bool(completions) and not isinstance(completions[0], str)
+    completion_ids, completions = list(completion_ids), list(completions)
+    logprobs = list(logprobs) if logprobs is not None else None
+    for i, flag in enumerate(plan):
+        if not flag:
+            continue
+        ids = list(tokenizer(golds[i], add_special_tokens=False)["input_ids"])
+        ids.append(tokenizer.eos_token_id)
+        text = tokenizer.decode(ids, skip_special_tokens=True)
+        completion_ids[i] = ids
+        completions[i] = [{"role": "assistant", "content": text}] if chat else text
+        if logprobs is not None:
+            logprobs[i] = [None] * len(ids)
+    return completion_ids, completions, logprobs

@@ -62,12 +62,13 @@ def generate_greedy(model, tokenizer, prompts: list[str], cfg: EvalConfig,
             ids[row, width - len(encoded[i]):] = torch.tensor(encoded[i])
             mask[row, width - len(encoded[i]):] = 1
         with torch.no_grad():
-            gen = model.generate(input_ids=ids, attention_mask=mask, do_sample=False,
+            gen = model.generate(input_ids=ids.to(model.device),
+                                 attention_mask=mask.to(model.device), do_sample=False,
                                  max_new_tokens=cfg.max_new_tokens,
                                  pad_token_id=tokenizer.pad_token_id,
                                  eos_token_id=tokenizer.eos_token_id)
         for row, i in enumerate(idx):
-            out[i] = tokenizer.decode(gen[row, width:], skip_special_tokens=True)
+            out[i] = tokenizer.decode(gen[row, width:].tolist(), skip_special_tokens=True)
         bar.update(len(idx))
     bar.close()
     return out

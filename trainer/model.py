@@ -7,7 +7,8 @@
 The embedded model is a ``LlamaConfig`` transformer built from its config and
 trained from scratch: nothing is downloaded. A saved policy directory holds
 the model, its tokenizer and ``honest_policy.json`` (the prompt style it was
-trained on), so ``honest eval --model DIR`` prompts it the same way.
+trained on), so ``honest eval --model DIR`` prompts it the same way, and
+``train_log.json`` (the training log).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from verifier.errors import InvalidInput
 from trainer.config import PROMPT_STYLES, TinyModelConfig
 
 POLICY_META = "honest_policy.json"
+TRAIN_LOG = "train_log.json"  # the trainer's log history, one entry per logging step
 
 
 def build_tiny_model(tokenizer, cfg: TinyModelConfig = TinyModelConfig()):
@@ -53,6 +55,18 @@ def save_policy(model, tokenizer, path: str, prompt_style: str) -> str:
     return path
 
 
+def write_train_log(history: list[dict], path: str) -> str:
+    os.makedirs(path, exist_ok=True)
+    with open(os.path.join(path, TRAIN_LOG), "w") as f:
+        json.dump(history, f, indent=1)
+    return os.path.join(path, TRAIN_LOG)
+
+
+def read_train_log(path: str) -> list[dict]:
+    with open(os.path.join(path, TRAIN_LOG)) as f:
+        return json.load(f)
+
+
 def load_policy(name_or_path: str, prompt_style: str | None = None):
     """``(model, tokenizer, prompt_style)``. A directory saved by :func:`save_policy`
     knows its style; any other model defaults to the ``full`` prompt."""
@@ -74,3 +88,15 @@ def load_policy(name_or_path: str, prompt_style: str | None = None):
     if tokenizer.pad_token is None:  # batched generation needs one
         tokenizer.pad_token = tokenizer.eos_token
     return model, tokenizer, style
+
+
+def completion_logprob(model, tokenizer, prompt: str, completion: str) -> float:
+    """log p(completion + EOS | prompt) under ``model``, teacher-forced (no sampling)."""
+    import torch
+    p_ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
+    c_ids = tokenizer(completion, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
+    ids = torch.tensor([p_ids + c_ids])  # (1, P + C)
+    with torch.no_grad():
+        logits = model(input_ids=ids).logits[0, len(p_ids) - 1:-1]  # (C, V): predicts each c_ids
+    logps = torch.log_softmax(logits.float(), dim=-1)
+    return logps.gather(1, torch.tensor(c_ids).unsqueeze(1)).sum().item()

@@ -9,7 +9,8 @@ from __future__ import annotations
 CURVES = (("honest/reward_mean", "mean reward (policy samples)"),
           ("honest/answerable_acc", "answerable accuracy"),
           ("honest/unanswerable_acc", "unanswerable accuracy"),
-          ("honest/abstention_rate", "abstention rate (said Unknown)"))
+          ("honest/abstention_rate", "abstention rate (said Unknown)"),
+          ("honest/zero_std_groups", "groups with zero reward variance"))
 
 
 def _series(history: list[dict], key: str) -> tuple[list[int], list[float]]:
@@ -31,7 +32,7 @@ def plot_training_curves(runs: dict[str, list[dict]], path: str, title: str = ""
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(CURVES), figsize=(4.2 * len(CURVES), 3.6), squeeze=False)
+    fig, axes = plt.subplots(1, len(CURVES), figsize=(3.8 * len(CURVES), 3.4), squeeze=False)
     colors = ["tab:red", "tab:blue", "tab:green", "tab:purple"]
     for ax, (key, label) in zip(axes[0], CURVES):
         for (name, history), color in zip(runs.items(), colors):

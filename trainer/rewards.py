@@ -68,7 +68,7 @@ def make_scorer(server: str | None, rewards: RewardMap | None = None) -> GroupSc
         raise InvalidInput(f"--server {server} needs the verifier service client "
                            f"(clients.trl.ServiceScorer), which cannot be imported here ({e}); "
                            "drop --server to score with the in-process engines") from None
-    return ServiceScorer(server, rewards=rewards) if rewards else ServiceScorer(server)
+    return ServiceScorer(server, rewards=dict(rewards.rewards) if rewards else None)
 
 
 def completion_text(completion: Any) -> str:
@@ -114,6 +114,12 @@ def group_metrics(verdicts: Sequence[str], rewards: Sequence[float], answerable:
     return m
 
 
+def _is_bad_input(e: Exception) -> bool:
+    """In-process InvalidInput, or the service's INVALID_ARGUMENT status."""
+    code = getattr(getattr(e, "code", None), "name", None)
+    return isinstance(e, InvalidInput) or code == "INVALID_ARGUMENT"
+
+
 class VerifierReward:
     """TRL reward function: groups the flat batch by prompt, one ``score_group`` per group.
 
@@ -149,9 +155,9 @@ class VerifierReward:
         while True:
             try:
                 scored = list(self.scorer.score_group(problem, texts))
-            except InvalidInput as e:  # the item itself is bad: retrying cannot help
-                raise ScoringFailed(f"verifier rejected item {item_id}: {e}") from e
             except Exception as e:  # transport or engine trouble: retry, then stop
+                if _is_bad_input(e):  # the item itself is bad: retrying cannot help
+                    raise ScoringFailed(f"verifier rejected item {item_id}: {e}") from e
                 if attempt >= self.retries:
                     raise ScoringFailed(
                         f"verifier could not score item {item_id} after {attempt + 1} attempts "

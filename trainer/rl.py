@@ -5,7 +5,7 @@
 
 One step = ``prompts_per_step`` prompts × ``group_size`` completions, one
 optimizer update per generation (so TRL's importance ratio is 1 at the
-update and clipping never bites; the paper's setting too). The learning-rate
+update and PPO clipping never bites). The learning-rate
 schedule is constant: a collapse should show up as a trend, not as the tail of
 a decay. ``history`` is TRL's log, one entry per step; the ``honest/*`` keys
 are the verifier metrics (see :func:`trainer.rewards.group_metrics`).
@@ -13,37 +13,45 @@ are the verifier metrics (see :func:`trainer.rewards.group_metrics`).
 
 from __future__ import annotations
 
-import json
 import os
 
 from trainer.anchor import AnchorGRPOTrainer, Injection
 from trainer.config import RLConfig
 from trainer.data import rl_dataset
-from trainer.model import save_policy
+from trainer.model import save_policy, write_train_log
+from trainer.progress import use_compact_progress
 from trainer.rewards import GroupScorer, VerifierReward
 from trainer.runtime import common_training_args
-
-TRAIN_LOG = "train_log.json"
 
 
 def make_rl_trainer(model, tokenizer, items: list[dict], cfg: RLConfig, scorer: GroupScorer,
                     out_dir: str, prompt_style: str, progress: bool = True,
-                    logging_steps: int = 1) -> AnchorGRPOTrainer:
+                    logging_steps: int = 1, **grpo_args) -> AnchorGRPOTrainer:
+    """The trainer, not yet trained. ``grpo_args`` override TRL ``GRPOConfig`` fields
+    (e.g. ``optim="sgd"``)."""
     from trl import GRPOConfig
 
+    if cfg.beta > 0 and not model.config.name_or_path:
+        # TRL builds the KL reference by loading the policy's name_or_path: an
+        # in-memory policy (e.g. a fresh embedded model) is saved first.
+        save_policy(model, tokenizer, os.path.join(out_dir, "reference"), prompt_style)
+        model.config.name_or_path = os.path.join(out_dir, "reference")
     chat = getattr(tokenizer, "chat_template", None) is not None
     args = GRPOConfig(
-        **common_training_args(out_dir, cfg.seed, progress, logging_steps),
+        **common_training_args(out_dir, cfg.seed, logging_steps),
         max_steps=cfg.steps, per_device_train_batch_size=cfg.group_size * cfg.prompts_per_step,
         num_generations=cfg.group_size, learning_rate=cfg.learning_rate, beta=cfg.beta,
         temperature=cfg.temperature, max_completion_length=cfg.max_completion_length,
         loss_type=cfg.loss_type, lr_scheduler_type="constant", warmup_steps=0,
-        weight_decay=0.0, remove_unused_columns=False, log_completions=False)
+        weight_decay=0.0, remove_unused_columns=False, log_completions=False,
+        **grpo_args)
     injection = Injection(cfg.inject, cfg.n_inject) if cfg.injects else None
-    return AnchorGRPOTrainer(
+    trainer = AnchorGRPOTrainer(
         model=model, reward_funcs=[VerifierReward(scorer, cfg.group_size)], args=args,
         train_dataset=rl_dataset(items, prompt_style, chat), processing_class=tokenizer,
         injection=injection)
+    use_compact_progress(trainer, cfg.method, progress)
+    return trainer
 
 
 def run_rl(model, tokenizer, items: list[dict], cfg: RLConfig, scorer: GroupScorer,
@@ -54,6 +62,5 @@ def run_rl(model, tokenizer, items: list[dict], cfg: RLConfig, scorer: GroupScor
     trainer.train()
     save_policy(trainer.model, tokenizer, out_dir, prompt_style)
     history = list(trainer.state.log_history)
-    with open(os.path.join(out_dir, TRAIN_LOG), "w") as f:
-        json.dump(history, f, indent=1)
+    write_train_log(history, out_dir)
     return history

@@ -23,13 +23,13 @@ def configure_cpu(threads: int | None = None) -> None:
             sys.modules["torch"].set_num_threads(threads)
 
 
-def common_training_args(out_dir: str, seed: int, progress: bool, logging_steps: int) -> dict:
+def common_training_args(out_dir: str, seed: int, logging_steps: int) -> dict:
     """Arguments every ``transformers``/TRL trainer here shares: CPU, no checkpoints, no
-    external loggers, a progress bar unless asked not to."""
+    external loggers; the stock progress printing is replaced (see ``trainer.progress``)."""
     import torch
     return dict(output_dir=out_dir, use_cpu=not torch.cuda.is_available(), seed=seed,
                 data_seed=seed, save_strategy="no", report_to="none",
-                logging_steps=logging_steps, disable_tqdm=not progress,
+                logging_steps=logging_steps, disable_tqdm=True,
                 dataloader_num_workers=0, bf16=False, fp16=False)
 
 
@@ -38,5 +38,8 @@ def quiet_transformers() -> None:
     import warnings
     from transformers.utils import logging as hf_logging
     hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()  # "Loading weights" / "Writing model shards" bars
+    import datasets
+    datasets.disable_progress_bars()  # per-map bars on small in-memory sets are noise
     warnings.filterwarnings("ignore", category=UserWarning, module="trl")
     warnings.filterwarnings("ignore", category=FutureWarning)

@@ -53,7 +53,7 @@ def task_texts(n_per_task: int = 300, seed: int = 12345) -> Iterable[str]:
 
 
 def _closed_vocabulary() -> set[str]:
-    """Every dish/atom word, digit and ASCII symbol, with and without the space marker."""
+    """Every dish/atom word and printable ASCII character, with and without the space marker."""
     from verifier.tasks import graphla, graphli
     words: set[str] = set()
     for singular, plural in graphla.DISHES.values():
@@ -65,7 +65,8 @@ def _closed_vocabulary() -> set[str]:
     for w in words:
         for p in split_pieces(w):
             pieces.update((p, SPACE + p.lstrip(SPACE)))
-    symbols = [chr(c) for c in range(33, 127) if not chr(c).isalnum()] + list("0123456789")
+    # every printable ASCII symbol, digit and single letter (e.g. a variable ``x``)
+    symbols = [chr(c) for c in range(33, 127)]
     pieces.update(symbols)
     pieces.update(SPACE + s for s in symbols)
     pieces.update(("\n", SPACE))

@@ -1,0 +1,147 @@
+"""Trainer pieces without training: configs, data, the reward function's contract, CLI import cost."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from trainer.config import RLConfig, TinyModelConfig
+from trainer.data import prompt_text, read_items
+from trainer.rewards import (LocalScorer, ScoringFailed, VerifierReward, group_metrics,
+                             make_scorer)
+from verifier.errors import InvalidInput
+from verifier.problem import problem_from_text
+from verifier.tasks import graphla, graphli
+
+LOGIC = {"domain": "logic", "premises": ["a -> b", "a"], "query": "b"}
+
+
+def rows_for(*groups):
+    """Reward kwargs for groups of (item id, problem, answerable, completions)."""
+    cols = {k: [] for k in ("id", "domain", "premises", "query", "answerable")}
+    completions = []
+    for item_id, problem, answerable, texts in groups:
+        for t in texts:
+            cols["id"].append(item_id)
+            cols["answerable"].append(answerable)
+            for k in ("domain", "premises", "query"):
+                cols[k].append(problem[k])
+            completions.append(t)
+    return completions, cols
+
+
+class CountingScorer(LocalScorer):
+    def __init__(self):
+        super().__init__()
+        self.calls = 0
+
+    def score_group(self, problem, completions):
+        self.calls += 1
+        return super().score_group(problem, completions)
+
+
+class BrokenScorer:
+    def __init__(self):
+        self.calls = 0
+
+    def score_group(self, problem, completions):
+        self.calls += 1
+        raise ConnectionError("service down")
+
+
+def test_rl_config_errors_name_the_value_and_the_fix():
+    with pytest.raises(InvalidInput, match=r"n_inject must lie in .*= 1\.\.4 .*got 5"):
+        RLConfig(group_size=5, n_inject=5)
+    with pytest.raises(InvalidInput, match="inject must be one of always, on_failure"):
+        RLConfig(inject="sometimes")
+    with pytest.raises(InvalidInput, match="multiple of heads"):
+        TinyModelConfig(hidden_size=100, heads=3)
+
+
+def test_verifier_reward_calls_the_scorer_once_per_group_and_logs_metrics():
+    scorer = CountingScorer()
+    reward = VerifierReward(scorer, group_size=3)
+    completions, cols = rows_for(
+        ("x", LOGIC, True, ["Answer: True", "Answer: Unknown", "Answer: False"]),
+        ("y", {"domain": "linear", "premises": ["x + y = 3"], "query": "x"}, False,
+         ["Answer: Unknown", "Answer: 1", "no idea"]))
+    logged = {}
+    out = reward(prompts=["p"] * 6, completions=completions,
+                 log_metric=lambda k, v: logged.setdefault(k, v), **cols)
+    assert out == [1.0, 0.0, 0.0, 1.0, 0.0, 0.0]
+    assert scorer.calls == 2
+    assert logged["honest/answerable_acc"] == pytest.approx(1 / 3)
+    assert logged["honest/unanswerable_acc"] == pytest.approx(1 / 3)
+    assert logged["honest/abstention_rate"] == pytest.approx(2 / 6)
+    assert logged["honest/verdict/unparsable"] == 1.0
+
+
+def test_verifier_reward_stops_with_an_error_instead_of_zero_rewards():
+    scorer = BrokenScorer()
+    reward = VerifierReward(scorer, group_size=2, retries=2, backoff_s=0.0)
+    completions, cols = rows_for(("x", LOGIC, True, ["Answer: True", "Answer: False"]))
+    with pytest.raises(ScoringFailed, match="after 3 attempts.*ConnectionError"):
+        reward(prompts=["p", "p"], completions=completions, **cols)
+    assert scorer.calls == 3
+
+
+def test_verifier_reward_does_not_retry_a_malformed_item():
+    scorer = CountingScorer()
+    reward = VerifierReward(scorer, group_size=1, retries=3, backoff_s=0.0)
+    completions, cols = rows_for(("bad", {"domain": "logic", "premises": ["a ->"], "query": "a"},
+                                  True, ["Answer: True"]))
+    with pytest.raises(ScoringFailed, match="rejected item bad"):
+        reward(prompts=["p"], completions=completions, **cols)
+    assert scorer.calls == 1
+
+
+def test_verifier_reward_refuses_groups_that_mix_prompts():
+    reward = VerifierReward(LocalScorer(), group_size=2)
+    completions, cols = rows_for(("x", LOGIC, True, ["Answer: True"]),
+                                 ("y", LOGIC, True, ["Answer: True"]))
+    with pytest.raises(RuntimeError, match="mix items"):
+        reward(prompts=["p", "p"], completions=completions, **cols)
+
+
+def test_group_metrics_leave_injected_gold_out_of_policy_accuracy():
+    m = group_metrics(["wrong_answer", "wrong_abstention", "correct"], [0.0, 0.0, 1.0],
+                      [True] * 3, policy=[True, True, False], group_size=3)
+    assert m["answerable_acc"] == 0.0 and m["reward_mean"] == 0.0
+    assert m["abstention_rate"] == 0.5
+    assert m["injected_share"] == pytest.approx(1 / 3)
+    assert m["zero_std_groups"] == 0.0  # the gold gives the group its variance
+
+
+def test_make_scorer_defaults_to_the_in_process_engines():
+    assert isinstance(make_scorer(None), LocalScorer)
+
+
+@pytest.mark.parametrize("module,cfg", [(graphla, graphla.GraphLAConfig(depth="1-3")),
+                                        (graphli, graphli.GraphLIConfig(depth="1-3"))])
+def test_compact_prompt_states_the_same_problem(module, cfg):
+    for item in module.generate(cfg, 20, seed=5):
+        compact = prompt_text(item, "compact")
+        assert "Answer:" not in compact and compact.endswith("?\n")
+        problem = problem_from_text(compact)
+        assert (problem.domain, list(problem.premises), problem.query) == (
+            item["domain"], item["premises"], item["query"])
+
+
+def test_read_items_names_the_line_and_the_missing_field(tmp_path):
+    path = tmp_path / "bad.jsonl"
+    path.write_text(json.dumps({"id": "a"}) + "\n")
+    with pytest.raises(InvalidInput, match=r"line 1: missing field\(s\) domain, prompt"):
+        read_items(str(path))
+
+
+def test_honest_cli_registers_trainer_commands_without_importing_torch():
+    code = ("import json, sys, verifier.cli as c; p = c.build_parser(); "
+            "print(json.dumps(sorted(m for m in ('torch', 'transformers', 'trl') "
+            "if m in sys.modules))); "
+            "print(p.format_usage())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60, check=True).stdout.splitlines()
+    assert json.loads(out[0]) == []
+    commands = out[1][out[1].index("{") + 1:out[1].index("}")].split(",")
+    assert {"train", "eval", "demo"} <= set(commands)

@@ -1,0 +1,15 @@
+"""The ANCHOR trainer: GRPO with gold trajectories in every rollout group, on TRL.
+
+Where things are (each module opens with what it is for):
+
+- ``config``     one dataclass per component, checked on construction
+- ``tokenizer``  word-level tokenizer built offline from the task vocabulary
+- ``model``      the embedded tiny model; loading/saving any causal LM policy
+- ``data``       generated JSONL items → TRL datasets (prompt styles)
+- ``rewards``    the verifier as TRL reward (``GroupScorer``, per-step honesty metrics)
+- ``anchor``     ``AnchorGRPOTrainer``: the injection hook on TRL's GRPOTrainer
+- ``sft``, ``rl`` warm-up and GRPO/ANCHOR runs; ``evaluate``, ``plots`` reports
+- ``jobs``, ``demo``, ``cli``  ``honest train`` / ``honest eval`` / ``honest demo``
+
+Importing this package imports no torch: the ``honest`` CLI stays fast.
+"""

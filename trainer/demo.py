@@ -1,0 +1,223 @@
+"""``honest demo``: GRPO vs ANCHOR on the embedded model, offline, on a 2-core CPU.
+
+    honest demo                      # ≈ 15 min on 2 cores; writes runs/demo/
+    python -m trainer.demo --quick   # a 2-minute smoke version of the same job
+
+1. generate a GraphLA train set and a test set (50 % unanswerable);
+2. build the word-level tokenizer and a ~0.6M-parameter Llama, train it from
+   scratch with a short SFT warm-up on the gold trajectories;
+3. from that same warm-up, train GRPO (no injection) and ANCHOR (one gold
+   trajectory per group of 5), KL coefficient 0.001, rewarded by the verifier;
+4. evaluate all three greedily on the test set and write ``report.md``
+   (the table), ``eval.png`` (bars) and ``curves.png`` (both runs' reward,
+   answerable / unanswerable accuracy and abstention rate per step).
+
+Scoring: the demo starts the verifier service on a free port (one solver
+worker, so the trainer keeps the cores) and every rollout group is one
+``VerifyGroup`` call. ``--server HOST:PORT`` uses a running service instead;
+``--in-process`` skips gRPC and grades with the engines directly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, replace
+
+from verifier.errors import InvalidInput
+from trainer.config import EvalConfig, RLConfig, SFTConfig, TinyModelConfig
+
+TASKS = ("graphla", "graphli")
+
+
+@dataclass(frozen=True)
+class DemoConfig:
+    task: str = "graphla"
+    n_train: int = 2000
+    n_test: int = 200
+    depth: str = "1-2"
+    seed: int = 0
+    model: TinyModelConfig = field(default_factory=TinyModelConfig)
+    sft: SFTConfig = field(default_factory=SFTConfig)
+    rl: RLConfig = field(default_factory=RLConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+
+    def __post_init__(self):
+        if self.task not in TASKS:
+            raise InvalidInput(f"demo task must be one of {', '.join(TASKS)}, got {self.task!r}")
+        if self.n_train < 1 or self.n_test < 1:
+            raise InvalidInput(f"need at least one train and one test item, got n_train="
+                               f"{self.n_train}, n_test={self.n_test}")
+
+
+#: a smoke-sized demo (tests, first look): same steps, tiny budgets
+QUICK = dict(n_train=100, n_test=20, sft=SFTConfig(steps=20, batch_size=16),
+             rl=RLConfig(steps=2, prompts_per_step=2), eval=EvalConfig(max_new_tokens=128))
+
+
+def generator_config(task: str, depth: str):
+    """Small problems keep prompts and trajectories short enough for a CPU run."""
+    from verifier.tasks import graphla, graphli
+    if task == "graphla":
+        return graphla, graphla.GraphLAConfig(depth=depth, dishes="3-5", distractors="0-1")
+    return graphli, graphli.GraphLIConfig(depth=depth, atoms="3-6", distractors="0-2")
+
+
+def make_data(cfg: DemoConfig, out: str, progress: bool) -> tuple[list[dict], list[dict]]:
+    from trainer.data import write_items
+    module, gen_cfg = generator_config(cfg.task, cfg.depth)
+    train = list(module.generate(gen_cfg, cfg.n_train, cfg.seed, progress=progress))
+    test = list(module.generate(gen_cfg, cfg.n_test, cfg.seed + 1_000_003, progress=progress))
+    write_items(train, os.path.join(out, "train.jsonl"))
+    write_items(test, os.path.join(out, "test.jsonl"))
+    return train, test
+
+
+def collapse_sentence(name: str, rep) -> str:
+    """Plain words for the table's headline question."""
+    if rep.abstention >= 0.95 and (rep.answerable or 0.0) <= 0.02:
+        return (f"{name} collapsed to always-Unknown: abstention {rep.abstention:.2f}, "
+                f"answerable accuracy {rep.answerable or 0.0:.2f}.")
+    return (f"{name} did not collapse: abstention {rep.abstention:.2f}, answerable accuracy "
+            f"{rep.answerable or 0.0:.2f}, unanswerable accuracy {rep.unanswerable or 0.0:.2f}.")
+
+
+@contextmanager
+def demo_scorer(server: str | None, in_process: bool):
+    """``(scorer, description)``: a running service, a fresh one on a free port, or in-process."""
+    from trainer.rewards import LocalScorer, make_scorer
+    if in_process:
+        yield LocalScorer(), "in-process verifier engines"
+    elif server:
+        yield make_scorer(server), f"verifier service at {server}"
+    else:
+        from verifier.service.server import ServerConfig, ServerThread
+        with ServerThread(ServerConfig(port=0, workers=1)) as srv:
+            yield make_scorer(srv.address), f"verifier service started at {srv.address}"
+
+
+def run_demo(cfg: DemoConfig, out: str, scorer, where: str, progress: bool = True) -> dict:
+    from trainer.evaluate import evaluate_policy, markdown_table, write_reports
+    from trainer.jobs import embedded_policy
+    from trainer.model import count_parameters, load_policy
+    from trainer.plots import plot_training_curves
+    from trainer.rl import run_rl
+    from trainer.sft import run_sft
+
+    os.makedirs(out, exist_ok=True)
+    t_start = time.perf_counter()
+    timings: dict[str, float] = {}
+
+    def lap(name: str, t0: float) -> None:
+        timings[name] = round(time.perf_counter() - t0, 1)
+        print(f"[{time.perf_counter() - t_start:6.0f} s] {name} done in {timings[name]:.0f} s",
+              flush=True)
+
+    t = time.perf_counter()
+    print(f"scoring with the {where}")
+    train, test = make_data(cfg, out, progress)
+    model, tokenizer = embedded_policy(train + test, cfg.model)
+    print(f"embedded model: {count_parameters(model) / 1e6:.2f}M parameters, "
+          f"{len(tokenizer)}-token word-level vocabulary; {len(train)} train / {len(test)} test "
+          f"{cfg.task} items")
+    lap("data + tokenizer", t)
+
+    t = time.perf_counter()
+    sft_dir = os.path.join(out, "sft")
+    run_sft(model, tokenizer, train, cfg.sft, sft_dir, "compact", progress)
+    lap("sft warm-up", t)
+
+    reports, records, histories = [], {}, {}
+
+    def evaluate(name: str, policy, tok) -> None:
+        t0 = time.perf_counter()
+        rep, recs = evaluate_policy(policy, tok, test, scorer, cfg.eval, "compact", name, progress)
+        reports.append(rep)
+        records[name] = recs
+        lap(f"eval {name}", t0)
+
+    evaluate("sft warm-up", model, tokenizer)
+    for method in ("grpo", "anchor"):
+        t = time.perf_counter()
+        policy, tok, style = load_policy(sft_dir)  # both runs start from the same weights
+        histories[method.upper()] = run_rl(policy, tok, train, replace(cfg.rl, method=method),
+                                           scorer, os.path.join(out, method), style, progress)
+        lap(method, t)
+        evaluate(method.upper(), policy, tok)
+
+    table = markdown_table(reports)
+    verdicts = [collapse_sentence(r.name, r) for r in reports[1:]]
+    total = time.perf_counter() - t_start
+    paths = write_reports(reports, out, records=records)
+    plot_training_curves(histories, os.path.join(out, "curves.png"),
+                         title=f"GRPO vs ANCHOR on the embedded model ({cfg.task})")
+    summary = {"config": asdict(cfg), "timings_s": timings, "total_s": round(total, 1),
+               "scoring": where, "reports": [r.to_dict() for r in reports], "verdicts": verdicts}
+    with open(os.path.join(out, "summary.json"), "w") as f:
+        json.dump(summary, f, indent=1)
+    with open(os.path.join(out, "report.md"), "w") as f:
+        f.write(f"{table}\n\n" + "\n".join(f"- {v}" for v in verdicts)
+                + f"\n\nTotal time {total:.0f} s on {os.cpu_count()} CPU cores.\n")
+    print("\n" + table + "\n")
+    for v in verdicts:
+        print(v)
+    print(f"\nwrote {out}/report.md, {paths['png']}, {out}/curves.png "
+          f"(total {total:.0f} s)")
+    return summary
+
+
+def add_demo_arguments(p: argparse.ArgumentParser) -> None:
+    d = DemoConfig()
+    p.add_argument("--out", default="runs/demo", help="where data, models and reports go")
+    p.add_argument("--task", choices=TASKS, default=d.task)
+    p.add_argument("--n-train", type=int, default=d.n_train)
+    p.add_argument("--n-test", type=int, default=d.n_test)
+    p.add_argument("--depth", default=d.depth, help="reasoning depth range (default %(default)s)")
+    p.add_argument("--sft-steps", type=int, default=d.sft.steps)
+    p.add_argument("--rl-steps", type=int, default=d.rl.steps)
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--server", help="HOST:PORT of a running verifier service (default: start "
+                   "one on a free port)")
+    p.add_argument("--in-process", action="store_true",
+                   help="grade with the in-process engines, no service")
+    p.add_argument("--threads", type=int, help="torch CPU threads (default: all cores)")
+    p.add_argument("--quick", action="store_true", help="tiny budgets: a 2-minute smoke run")
+    p.add_argument("--no-progress", action="store_true")
+
+
+def config_from_args(args) -> DemoConfig:
+    if args.quick:
+        return DemoConfig(task=args.task, depth=args.depth, seed=args.seed, **QUICK)
+    d = DemoConfig()
+    return DemoConfig(task=args.task, n_train=args.n_train, n_test=args.n_test, depth=args.depth,
+                      seed=args.seed, sft=replace(d.sft, steps=args.sft_steps, seed=args.seed),
+                      rl=replace(d.rl, steps=args.rl_steps, seed=args.seed))
+
+
+def handle(args) -> int:
+    from trainer.runtime import configure_cpu, quiet_transformers
+    configure_cpu(args.threads)
+    quiet_transformers()
+    cfg = config_from_args(args)
+    with demo_scorer(args.server, args.in_process) as (scorer, where):
+        run_demo(cfg, args.out, scorer, where, progress=not args.no_progress)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m trainer.demo", description=__doc__.split("\n")[0])
+    add_demo_arguments(p)
+    args = p.parse_args(argv)
+    try:
+        return handle(args)
+    except InvalidInput as e:
+        print(f"demo: error: {e.message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

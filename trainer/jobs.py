@@ -1,0 +1,86 @@
+"""The ``honest train`` and ``honest eval`` jobs (the CLI parses, these run).
+
+    train_job("anchor", "train.jsonl", "runs/a")                 # embedded model: warm-up, then ANCHOR
+    train_job("grpo", "train.jsonl", "runs/g", model="runs/a/sft")
+    eval_job("runs/a", "test.jsonl", "runs/a/eval")
+
+Without ``model`` the embedded tiny model is built from scratch; GRPO and
+ANCHOR then start with the SFT warm-up (saved in ``<out>/sft``), since a
+random policy earns no reward at all.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from trainer.config import EvalConfig, RLConfig, SFTConfig, TinyModelConfig
+from trainer.data import read_items
+
+
+def item_texts(items: list[dict]) -> list[str]:
+    return [t for it in items for t in (it["prompt"], it["trajectory"])]
+
+
+def embedded_policy(items: list[dict], model_cfg: TinyModelConfig):
+    """A fresh tokenizer (task vocabulary + these items) and tiny model."""
+    from trainer.model import build_tiny_model
+    from trainer.tokenizer import build_tokenizer
+    tokenizer = build_tokenizer(extra_texts=item_texts(items))
+    return build_tiny_model(tokenizer, model_cfg), tokenizer
+
+
+def train_job(method: str, data: str, out: str, model: str | None = None,
+              prompt_style: str | None = None, model_cfg: TinyModelConfig = TinyModelConfig(),
+              sft_cfg: SFTConfig = SFTConfig(), rl_cfg: RLConfig | None = None,
+              server: str | None = None, progress: bool = True) -> str:
+    """Train and save a policy under ``out``; returns its directory."""
+    from trainer.model import count_parameters, load_policy
+    from trainer.plots import plot_training_curves
+    from trainer.rewards import make_scorer
+    from trainer.rl import run_rl
+    from trainer.sft import run_sft
+
+    items = read_items(data)
+    scorer = make_scorer(server) if method != "sft" else None  # fail fast on a bad --server
+    t0 = time.perf_counter()
+    if model is not None:
+        policy, tokenizer, style = load_policy(model, prompt_style)
+    else:
+        policy, tokenizer = embedded_policy(items, model_cfg)
+        style = prompt_style or "compact"
+        print(f"embedded model: {count_parameters(policy) / 1e6:.2f}M parameters, "
+              f"{len(tokenizer)} tokens")
+        if method != "sft":
+            run_sft(policy, tokenizer, items, sft_cfg, os.path.join(out, "sft"), style, progress)
+    if method == "sft":
+        run_sft(policy, tokenizer, items, sft_cfg, out, style, progress)
+    else:
+        cfg = rl_cfg or RLConfig(method=method)
+        history = run_rl(policy, tokenizer, items, cfg, scorer, out, style, progress)
+        plot_training_curves({method: history}, os.path.join(out, "curves.png"))
+    print(f"saved {method} policy to {out} ({time.perf_counter() - t0:.0f} s)")
+    return out
+
+
+def eval_job(model: str, data: str, out: str, server: str | None = None,
+             cfg: EvalConfig = EvalConfig(), name: str | None = None,
+             prompt_style: str | None = None, progress: bool = True):
+    """Greedy evaluation; writes eval.json / eval.md / eval.png under ``out``."""
+    from trainer.evaluate import evaluate_policy, markdown_table, write_reports
+    from trainer.model import load_policy
+    from trainer.rewards import make_scorer
+
+    items = read_items(data)
+    scorer = make_scorer(server)
+    policy, tokenizer, style = load_policy(model, prompt_style)
+    import torch
+    if torch.cuda.is_available():  # a real model on a GPU machine
+        policy.to("cuda")
+    name = name or os.path.basename(os.path.normpath(model))
+    report, records = evaluate_policy(policy, tokenizer, items, scorer, cfg, style, name,
+                                      progress)
+    paths = write_reports([report], out, records={name: records})
+    print(markdown_table([report]))
+    print(f"wrote {', '.join(paths.values())}")
+    return report

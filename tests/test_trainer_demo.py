@@ -1,4 +1,4 @@
-"""``honest demo --quick``: the main job end to end (service on a free port, SFT, GRPO, ANCHOR, eval)."""
+"""``honest demo --quick``: the main job end to end (service, SFT, GRPO, ANCHOR, eval)."""
 
 import json
 

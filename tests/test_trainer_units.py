@@ -1,4 +1,4 @@
-"""Trainer pieces without training: configs, data, the reward function's contract, CLI import cost."""
+"""Trainer pieces without training: configs, data, the reward contract, CLI import cost."""
 
 import json
 import subprocess

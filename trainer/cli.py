@@ -1,10 +1,10 @@
 """``honest train``, ``honest eval`` and ``honest demo`` (registered by ``verifier/cli.py``).
 
     honest train --method sft    --data train.jsonl --out runs/sft
-    honest train --method anchor --data train.jsonl --out runs/anchor --model runs/sft
-    honest train --method grpo   --data train.jsonl --out runs/grpo   # embedded model, warm-up first
-    honest eval  --model runs/anchor --data test.jsonl --out runs/anchor/eval
-    honest demo                                                        # the README's main job
+    honest train --method anchor --data train.jsonl --out runs/a --model runs/sft
+    honest train --method grpo   --data train.jsonl --out runs/g   # embedded: warm-up first
+    honest eval  --model runs/a --data test.jsonl --out runs/a/eval
+    honest demo                                                     # the README's main job
 
 This module imports no torch/transformers/TRL at import time (``honest``
 starts fast); the handlers import them after :func:`configure_cpu`.

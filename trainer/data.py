@@ -101,7 +101,8 @@ def sft_dataset(items: list[dict], style: str, chat: bool):
     from datasets import Dataset
     if chat:
         rows = [{"prompt": _prompt(it, style, True),
-                 "completion": [{"role": "assistant", "content": it["trajectory"]}]} for it in items]
+                 "completion": [{"role": "assistant", "content": it["trajectory"]}]}
+                for it in items]
     else:
         rows = [{"prompt": prompt_text(it, style), "completion": it["trajectory"]} for it in items]
     return Dataset.from_list(rows)

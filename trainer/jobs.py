@@ -1,6 +1,6 @@
 """The ``honest train`` and ``honest eval`` jobs (the CLI parses, these run).
 
-    train_job("anchor", "train.jsonl", "runs/a")                 # embedded model: warm-up, then ANCHOR
+    train_job("anchor", "train.jsonl", "runs/a")    # embedded model: warm-up, then ANCHOR
     train_job("grpo", "train.jsonl", "runs/g", model="runs/a/sft")
     eval_job("runs/a", "test.jsonl", "runs/a/eval")
 

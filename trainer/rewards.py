@@ -100,7 +100,8 @@ def group_metrics(verdicts: Sequence[str], rewards: Sequence[float], answerable:
     own = [i for i, p in enumerate(policy) if p]
     if own:
         m["reward_mean"] = sum(rewards[i] for i in own) / len(own)
-        m["abstention_rate"] = sum(is_abstention(verdicts[i], answerable[i]) for i in own) / len(own)
+        abstained = sum(is_abstention(verdicts[i], answerable[i]) for i in own)
+        m["abstention_rate"] = abstained / len(own)
         for name, want in (("answerable_acc", True), ("unanswerable_acc", False)):
             sel = [i for i in own if answerable[i] == want]
             if sel:
@@ -176,7 +177,7 @@ class VerifierReward:
         return (problem["domain"], tuple(problem["premises"]), problem["query"], text)
 
     def score_groups(self, rows: Sequence[dict], texts: Sequence[str]) -> list[ScoredCompletion]:
-        """Grade a flat batch (``rows[i]`` is the dataset row of ``texts[i]``), one call per group."""
+        """Grade a flat batch (``rows[i]`` is ``texts[i]``'s dataset row), one call per group."""
         out: list[ScoredCompletion | None] = [None] * len(texts)
         for start in range(0, len(texts), self.group_size):
             idx = range(start, min(start + self.group_size, len(texts)))

@@ -44,10 +44,13 @@ def rewards_of(msg: pb.RewardMap, default: RewardMap) -> RewardMap:
     return RewardMap(dict(msg.rewards)) if msg.rewards else default
 
 
-def solution_message(sol: Solution, solve_ms: float, cached: bool) -> pb.Solution:
+def solution_message(sol: Solution, certificate_json: str, solve_ms: float,
+                     cached: bool) -> pb.Solution:
+    """``certificate_json`` is passed in: the servicer serialises each certificate once
+    and caches it with the solution."""
     return pb.Solution(status=sol.status, expected=sol.expected, inconsistent=sol.inconsistent,
-                       certificate_json=json.dumps(sol.certificate, separators=(",", ":")),
-                       solve_ms=solve_ms, cached=cached)
+                       certificate_json=certificate_json,
+                       solve_ms=0.0 if cached else solve_ms, cached=cached)
 
 
 def grade_message(g: Grade) -> pb.Grade:

@@ -67,6 +67,11 @@ class ServerConfig:
             raise InvalidInput("the token is empty; put the secret in the token file")
 
 
+def _hostport(host: str, port: int) -> str:
+    """``host:port``, with IPv6 literals in brackets."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 class _TokenAuth(grpc.aio.ServerInterceptor):
     """Requires ``authorization: Bearer <token>``; health checks stay open."""
 
@@ -127,8 +132,7 @@ class VerifierServer:
 
     @property
     def address(self) -> str:
-        host = self.config.host
-        return f"[{host}]:{self.port}" if ":" in host else f"{host}:{self.port}"
+        return _hostport(self.config.host, self.port)
 
     async def start(self) -> None:
         await self.server.start()
@@ -184,8 +188,7 @@ async def create_server(cfg: ServerConfig = ServerConfig(), pool: WorkerPool | N
     reflection.enable_server_reflection(
         (SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
          reflection.SERVICE_NAME), server)
-    host = cfg.host
-    bind = f"[{host}]:{cfg.port}" if ":" in host else f"{host}:{cfg.port}"
+    bind = _hostport(cfg.host, cfg.port)
     try:
         if cfg.tls_cert is not None:
             creds = grpc.ssl_server_credentials([(cfg.tls_key, cfg.tls_cert)])

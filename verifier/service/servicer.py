@@ -81,10 +81,7 @@ class VerifierServicer(pb_grpc.VerifierServicer):
 
     @staticmethod
     def _solution_msg(s: Solved, cached: bool) -> pb.Solution:
-        sol = s.solution
-        return pb.Solution(status=sol.status, expected=sol.expected,
-                           inconsistent=sol.inconsistent, certificate_json=s.certificate_json,
-                           solve_ms=0.0 if cached else s.solve_ms, cached=cached)
+        return convert.solution_message(s.solution, s.certificate_json, s.solve_ms, cached)
 
     def _rewards(self, msg: pb.RewardMap) -> RewardMap:
         return convert.rewards_of(msg, self.rewards)

@@ -61,6 +61,19 @@ def test_generate_rejects_bad_knobs_with_exit_2(tmp_path):
     assert r.returncode == 2 and "empty" in r.stderr
     r = run_honest("generate", "graphla", "-n", 3, "--atoms", "4", "-o", tmp_path / "x.jsonl")
     assert r.returncode == 2 and "GraphLI" in r.stderr
+    r = run_honest("generate", "graphli", "-n", 3, "--rules", "mp,bogus", "-o", tmp_path / "x.jsonl")
+    assert r.returncode == 2 and "bogus" in r.stderr
+
+
+def test_generate_rules_restricts_graphli_derivations(tmp_path):
+    """``--rules mp``: every derivation step of every gold trajectory is modus ponens."""
+    out = tmp_path / "mp.jsonl"
+    r = run_honest("generate", "graphli", "-n", 60, "--rules", "mp", "--depth", "1-3",
+                   "-o", out, "--no-progress")
+    assert r.returncode == 0, r.stderr
+    steps = [line for item in read_jsonl(out) for line in item["trajectory"].splitlines()
+             if line.startswith("Since ")]
+    assert steps and all(line.endswith("(modus ponens).") for line in steps), steps[:3]
 
 
 def test_solve_without_a_response():

@@ -43,6 +43,8 @@ def _add_generate(sub) -> None:
     p.add_argument("--perturbations", help="GraphLA: comma list of remove,uninformative")
     p.add_argument("--interventions", help="GraphLI: comma list of premise_removal,"
                    "false_premise,false_conclusion")
+    p.add_argument("--rules", help="GraphLI: comma list of the inference rules edges may use, "
+                   "from mp,mt,ds,conj,disj,hs (default: all)")
     p.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
     p.add_argument("--no-progress", action="store_true")
 
@@ -67,8 +69,8 @@ def _make_config(args):
         if getattr(args, key) is not None:
             kw[key] = getattr(args, key)
     if args.task == "graphla":
-        if args.atoms or args.interventions:
-            raise InvalidInput("--atoms and --interventions are GraphLI knobs")
+        if args.atoms or args.interventions or args.rules:
+            raise InvalidInput("--atoms, --interventions and --rules are GraphLI knobs")
         if args.dishes:
             kw["dishes"] = args.dishes
         if args.perturbations:
@@ -80,6 +82,8 @@ def _make_config(args):
         kw["atoms"] = args.atoms
     if args.interventions:
         kw["interventions"] = tuple(x.strip() for x in args.interventions.split(","))
+    if args.rules:
+        kw["rules"] = tuple(x.strip() for x in args.rules.split(","))
     return graphli, graphli.GraphLIConfig(**kw)
 
 

@@ -154,6 +154,23 @@ class VerifierClient(_Base):
                 raise remote_error(code, e.details() or "") from None
         raise AssertionError("unreachable")
 
+    def health(self, timeout: float = 10.0) -> str:
+        """The service's ``grpc.health.v1`` status (``"SERVING"`` when it takes calls).
+
+        Waits up to ``timeout`` seconds for the server to come up; raises
+        :class:`RemoteError` (e.g. ``UNAVAILABLE``, ``DEADLINE_EXCEEDED``) if it
+        does not answer. Health stays open when the service requires a token.
+        """
+        from grpc_health.v1 import health_pb2, health_pb2_grpc
+        self.stub  # opens the channel
+        stub = health_pb2_grpc.HealthStub(self._channel)
+        try:
+            resp = stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=timeout,
+                              wait_for_ready=True)
+        except grpc.RpcError as e:
+            raise remote_error(e.code(), e.details() or "") from None
+        return health_pb2.HealthCheckResponse.ServingStatus.Name(resp.status)
+
     def verify(self, problem: ProblemLike, completion: str, *, id: str = "",
                rewards: Mapping[str, float] | None = None,
                timeout: float | None = None) -> VerifyResult:

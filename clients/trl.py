@@ -20,7 +20,10 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
+import grpc
+
 from clients.client import AsyncVerifierClient, VerifierClient
+from clients.results import RemoteError
 
 Problem = Mapping[str, Any]
 
@@ -33,6 +36,14 @@ class ServiceScorer:
                                      **client_kw)
         self.aclient = AsyncVerifierClient(target, token=token, timeout=timeout,
                                            retries=retries, **client_kw)
+
+    def check(self, timeout: float = 10.0) -> None:
+        """Raise :class:`RemoteError` unless the service answers health checks as SERVING
+        within ``timeout`` seconds: call before a long run, not after its first step."""
+        status = self.client.health(timeout)
+        if status != "SERVING":
+            raise RemoteError(grpc.StatusCode.UNAVAILABLE,
+                              f"verifier service at {self.client.target} reports {status}")
 
     @staticmethod
     def _problem(problem: Problem) -> dict:

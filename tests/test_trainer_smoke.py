@@ -5,6 +5,7 @@ a handful of steps. It checks the plumbing (service scoring, logged metrics,
 saved policies and reports), not learning.
 """
 
+import asyncio
 import json
 import os
 
@@ -77,14 +78,20 @@ def test_anchor_trains_against_a_real_verifier_server(server, items, warm_policy
     assert all(os.path.getsize(p) > 0 for p in paths.values())
 
 
+def test_service_scorer_health_check_sees_a_live_server(server):
+    scorer = ServiceScorer(server.address)
+    assert scorer.client.health(timeout=5) == "SERVING"
+    scorer.check(timeout=5)  # raises unless SERVING
+
+
 def test_unreachable_service_stops_training_with_a_clear_error(items):
     dead = ServiceScorer("127.0.0.1:9", timeout=2, retries=1)
     reward = VerifierReward(dead, group_size=2, retries=1, backoff_s=0.0)
     it = items[0]
     cols = {k: [it[k]] * 2 for k in ("id", "domain", "premises", "query")}
     with pytest.raises(ScoringFailed, match="could not score item .* after 2 attempts"):
-        reward(prompts=["p", "p"], completions=["Answer: 1", "Answer: 2"],
-               answerable=[True, True], **cols)
+        asyncio.run(reward(prompts=["p", "p"], completions=["Answer: 1", "Answer: 2"],
+                           answerable=[True, True], **cols))
 
 
 def test_honest_eval_cli_writes_the_reports(server, items, warm_policy, tmp_path):
@@ -96,7 +103,11 @@ def test_honest_eval_cli_writes_the_reports(server, items, warm_policy, tmp_path
     assert code == 0
     with open(out / "eval.json") as f:
         assert json.load(f)["reports"][0]["n"] == 4
-    assert (out / "eval.md").read_text().startswith("| model |")
+    md = (out / "eval.md").read_text()
+    assert md.startswith("| model |")
+    depths = {str(it["meta"]["depth"]) for it in items[:4]}
+    assert "Per depth:" in md and all(f"| {warm_policy.split('/')[-1]} | {d} |" in md
+                                      for d in depths)
     assert (out / "eval.png").stat().st_size > 0
 
 
@@ -123,3 +134,37 @@ def test_honest_train_cli_warms_up_the_embedded_model_then_runs_grpo(server, ite
         assert (out / path).exists(), path
     log = json.loads((out / "train_log.json").read_text())
     assert log[0]["honest/injected_share"] == 0.0  # GRPO: nothing injected
+
+
+@pytest.mark.parametrize("case,message", [
+    ("data_is_a_directory", "is not a file"),
+    ("out_is_a_file", "is an existing file"),
+    ("fewer_items_than_one_step", "fewer than --prompts-per-step"),
+    ("threads_zero", "--threads: must be 1 or more"),
+])
+def test_honest_train_cli_refuses_bad_input_before_training(items, tmp_path, capsys, case,
+                                                            message):
+    data = tmp_path / "train.jsonl"
+    write_items(items, str(data))
+    out = tmp_path / "out"
+    args = ["train", "--method", "anchor", "--data", str(data), "--out", str(out),
+            "--hidden-size", "32", "--layers", "1", "--sft-steps", "2", "--steps", "1",
+            "--group-size", "2", "--prompts-per-step", "2", "--no-progress"]
+    if case == "data_is_a_directory":
+        args[args.index(str(data))] = str(tmp_path)
+    elif case == "out_is_a_file":
+        out.write_text("results I keep\n")
+    elif case == "fewer_items_than_one_step":
+        args[args.index("--prompts-per-step") + 1] = str(len(items) + 1)
+    elif case == "threads_zero":
+        args += ["--threads", "0"]
+    try:
+        code = cli.main(args)
+    except SystemExit as e:  # argparse rejects the flag itself
+        code = e.code
+    err = capsys.readouterr().err
+    assert code == 2
+    assert message in err and "Traceback" not in err
+    assert not (tmp_path / "out" / "sft").exists()  # refused before the warm-up
+    if case == "out_is_a_file":
+        assert out.read_text() == "results I keep\n"  # nothing the user gave is lost

@@ -1,5 +1,6 @@
 """Trainer pieces without training: configs, data, the reward contract, CLI import cost."""
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -67,8 +68,8 @@ def test_verifier_reward_calls_the_scorer_once_per_group_and_logs_metrics():
         ("y", {"domain": "linear", "premises": ["x + y = 3"], "query": "x"}, False,
          ["Answer: Unknown", "Answer: 1", "no idea"]))
     logged = {}
-    out = reward(prompts=["p"] * 6, completions=completions,
-                 log_metric=lambda k, v: logged.setdefault(k, v), **cols)
+    out = asyncio.run(reward(prompts=["p"] * 6, completions=completions,
+                                  log_metric=lambda k, v: logged.setdefault(k, v), **cols))
     assert out == [1.0, 0.0, 0.0, 1.0, 0.0, 0.0]
     assert scorer.calls == 2
     assert logged["honest/answerable_acc"] == pytest.approx(1 / 3)
@@ -82,7 +83,7 @@ def test_verifier_reward_stops_with_an_error_instead_of_zero_rewards():
     reward = VerifierReward(scorer, group_size=2, retries=2, backoff_s=0.0)
     completions, cols = rows_for(("x", LOGIC, True, ["Answer: True", "Answer: False"]))
     with pytest.raises(ScoringFailed, match="after 3 attempts.*ConnectionError"):
-        reward(prompts=["p", "p"], completions=completions, **cols)
+        asyncio.run(reward(prompts=["p", "p"], completions=completions, **cols))
     assert scorer.calls == 3
 
 
@@ -92,8 +93,48 @@ def test_verifier_reward_does_not_retry_a_malformed_item():
     completions, cols = rows_for(("bad", {"domain": "logic", "premises": ["a ->"], "query": "a"},
                                   True, ["Answer: True"]))
     with pytest.raises(ScoringFailed, match="rejected item bad"):
-        reward(prompts=["p"], completions=completions, **cols)
+        asyncio.run(reward(prompts=["p"], completions=completions, **cols))
     assert scorer.calls == 1
+
+
+class AsyncScorer(LocalScorer):
+    """Has ``ascore_group`` like the service client; records how many calls overlap."""
+
+    def __init__(self):
+        super().__init__()
+        self.in_flight = self.most_in_flight = 0
+
+    async def ascore_group(self, problem, completions):
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        await asyncio.sleep(0.05)
+        self.in_flight -= 1
+        return self.score_group(problem, completions)
+
+
+def test_verifier_reward_is_async_and_keeps_groups_in_flight_together():
+    from trl.trainer.utils import is_async_callable
+    scorer = AsyncScorer()
+    reward = VerifierReward(scorer, group_size=2)
+    assert is_async_callable(reward)  # TRL runs it on its reward event loop
+    completions, cols = rows_for(*[(f"i{k}", LOGIC, True, ["Answer: True", "Answer: False"])
+                                   for k in range(4)])
+    out = asyncio.run(reward(prompts=["p"] * 8, completions=completions, **cols))
+    assert out == [1.0, 0.0] * 4
+    assert scorer.most_in_flight == 4
+
+
+def test_verifier_reward_survives_pickling_with_the_service_client():
+    import pickle
+    from clients.trl import ServiceScorer
+    reward = VerifierReward(ServiceScorer("127.0.0.1:9"), group_size=5)
+    clone = pickle.loads(pickle.dumps(reward))
+    assert clone.group_size == 5 and clone.scorer.client.target == "127.0.0.1:9"
+
+
+def test_make_scorer_refuses_an_unreachable_server_before_training():
+    with pytest.raises(InvalidInput, match="cannot reach the verifier service at 127.0.0.1:9"):
+        make_scorer("127.0.0.1:9", timeout=1.0)
 
 
 def test_verifier_reward_refuses_groups_that_mix_prompts():
@@ -101,7 +142,7 @@ def test_verifier_reward_refuses_groups_that_mix_prompts():
     completions, cols = rows_for(("x", LOGIC, True, ["Answer: True"]),
                                  ("y", LOGIC, True, ["Answer: True"]))
     with pytest.raises(RuntimeError, match="mix items"):
-        reward(prompts=["p", "p"], completions=completions, **cols)
+        asyncio.run(reward(prompts=["p", "p"], completions=completions, **cols))
 
 
 def test_group_metrics_leave_injected_gold_out_of_policy_accuracy():
@@ -132,6 +173,33 @@ def test_read_items_names_the_line_and_the_missing_field(tmp_path):
     path = tmp_path / "bad.jsonl"
     path.write_text(json.dumps({"id": "a"}) + "\n")
     with pytest.raises(InvalidInput, match=r"line 1: missing field\(s\) domain, prompt"):
+        read_items(str(path))
+
+
+GOOD = next(iter(graphla.generate(graphla.GraphLAConfig(depth=1), 1, seed=0)))
+
+
+@pytest.mark.parametrize("line,message", [
+    ("5", "line 2: expected a JSON object .*got int"),
+    ("null", "line 2: expected a JSON object .*got NoneType"),
+    (json.dumps({**GOOD, "trajectory": None}), "line 2: field 'trajectory' must be a string"),
+    (json.dumps({**GOOD, "prompt": 7}), "line 2: field 'prompt' must be a string"),
+    (json.dumps({**GOOD, "premises": "x = 1"}), "line 2: field 'premises' must be a list"),
+    (json.dumps({**GOOD, "meta": {"depth": "deep"}}), "line 2: meta.depth must be an integer"),
+])
+def test_read_items_rejects_items_of_the_wrong_shape(tmp_path, line, message):
+    path = tmp_path / "bad.jsonl"
+    path.write_text(json.dumps(GOOD) + "\n" + line + "\n")
+    with pytest.raises(InvalidInput, match=message):
+        read_items(str(path))
+
+
+def test_read_items_rejects_a_directory_and_non_utf8(tmp_path):
+    with pytest.raises(InvalidInput, match="is not a file"):
+        read_items(str(tmp_path))
+    path = tmp_path / "latin1.jsonl"
+    path.write_bytes(b"\xff\xfe\n")
+    with pytest.raises(InvalidInput, match="is not UTF-8"):
         read_items(str(path))
 
 

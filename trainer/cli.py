@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from trainer import demo as demo_module
 from trainer.config import (INJECT_MODES, LOSS_TYPES, METHODS, PROMPT_STYLES, EvalConfig,
-                            RLConfig, SFTConfig, TinyModelConfig)
+                            RLConfig, SFTConfig, TinyModelConfig, positive_int)
 
 
 def _common(p) -> None:
@@ -23,7 +23,7 @@ def _common(p) -> None:
     p.add_argument("--prompt-style", choices=PROMPT_STYLES,
                    help="default: what the model was trained on; compact for the embedded "
                    "model, full otherwise")
-    p.add_argument("--threads", type=int, help="torch CPU threads (default: all cores)")
+    p.add_argument("--threads", type=positive_int, help="torch CPU threads (default: all cores)")
     p.add_argument("--no-progress", action="store_true")
 
 

@@ -23,6 +23,18 @@ PROMPT_STYLES = ("full", "compact")
 LOSS_TYPES = ("grpo", "dapo", "dr_grpo", "bnpo")
 
 
+def positive_int(text: str) -> int:
+    """argparse ``type=`` for counts such as ``--threads``: a whole number >= 1."""
+    import argparse
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
 def _positive(name: str, value, fix: str = "") -> None:
     if not value > 0:
         raise InvalidInput(f"{name} must be > 0, got {value!r}{'; ' + fix if fix else ''}")

@@ -26,26 +26,56 @@ from verifier.errors import InvalidInput
 from verifier.solution import UNKNOWN
 
 REQUIRED_FIELDS = ("id", "domain", "prompt", "premises", "query", "answer", "trajectory")
+TEXT_FIELDS = ("id", "domain", "prompt", "query", "answer", "trajectory")
+
+
+def _check_item(item: Any, where: str) -> dict[str, Any]:
+    """The fields the trainers read, with the types they need; errors say which and where."""
+    if not isinstance(item, dict):
+        raise InvalidInput(f"{where}: expected a JSON object (an item from `honest generate`), "
+                           f"got {type(item).__name__}")
+    missing = [k for k in REQUIRED_FIELDS if k not in item]
+    if missing:
+        raise InvalidInput(f"{where}: missing field(s) {', '.join(missing)}; "
+                           "expected items written by `honest generate`")
+    for k in TEXT_FIELDS:
+        if not isinstance(item[k], str):
+            raise InvalidInput(f"{where}: field {k!r} must be a string, got "
+                               f"{type(item[k]).__name__}")
+    premises = item["premises"]
+    if not isinstance(premises, list) or not all(isinstance(p, str) for p in premises):
+        raise InvalidInput(f"{where}: field 'premises' must be a list of strings")
+    meta = item.get("meta", {})
+    if not isinstance(meta, dict):
+        raise InvalidInput(f"{where}: field 'meta' must be an object, got {type(meta).__name__}")
+    depth = meta.get("depth", -1)
+    if isinstance(depth, bool) or not isinstance(depth, int):
+        raise InvalidInput(f"{where}: meta.depth must be an integer, got {depth!r}")
+    return item
 
 
 def read_items(path: str) -> list[dict[str, Any]]:
     """Read a generated JSONL file; errors name the line and the missing field."""
     if not os.path.exists(path):
         raise InvalidInput(f"no such data file: {path} (make one with `honest generate`)")
+    if not os.path.isfile(path):
+        raise InvalidInput(f"data path {path} is not a file; give a JSONL file from "
+                           "`honest generate`")
     items = []
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                item = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise InvalidInput(f"{path} line {lineno}: not valid JSON ({e.msg})") from None
-            missing = [k for k in REQUIRED_FIELDS if k not in item]
-            if missing:
-                raise InvalidInput(f"{path} line {lineno}: missing field(s) {', '.join(missing)}; "
-                                   "expected items written by `honest generate`")
-            items.append(item)
+    try:
+        with open(path, encoding="utf-8") as f:
+            for lineno, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                try:
+                    item = json.loads(line)
+                except json.JSONDecodeError as e:
+                    raise InvalidInput(f"{path} line {lineno}: not valid JSON ({e.msg})") from None
+                items.append(_check_item(item, f"{path} line {lineno}"))
+    except UnicodeDecodeError as e:
+        raise InvalidInput(f"{path} is not UTF-8 text ({e.reason} at byte {e.start})") from None
+    except OSError as e:
+        raise InvalidInput(f"cannot read {path}: {e.strerror or e}") from None
     if not items:
         raise InvalidInput(f"{path} holds no items")
     return items

@@ -29,8 +29,8 @@ import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 
-from verifier.errors import InvalidInput
-from trainer.config import EvalConfig, RLConfig, SFTConfig, TinyModelConfig
+from verifier.errors import HonestError, InvalidInput
+from trainer.config import EvalConfig, RLConfig, SFTConfig, TinyModelConfig, positive_int
 
 TASKS = ("graphla", "graphli")
 
@@ -103,7 +103,7 @@ def demo_scorer(server: str | None, in_process: bool):
 
 
 def run_demo(cfg: DemoConfig, out: str, scorer, where: str, progress: bool = True) -> dict:
-    from trainer.evaluate import evaluate_policy, markdown_table, write_reports
+    from trainer.evaluate import depth_table, evaluate_policy, markdown_table, write_reports
     from trainer.jobs import embedded_policy
     from trainer.model import count_parameters, load_policy
     from trainer.plots import plot_training_curves
@@ -163,6 +163,7 @@ def run_demo(cfg: DemoConfig, out: str, scorer, where: str, progress: bool = Tru
         json.dump(summary, f, indent=1)
     with open(os.path.join(out, "report.md"), "w") as f:
         f.write(f"{table}\n\n" + "\n".join(f"- {v}" for v in verdicts)
+                + f"\n\nPer depth:\n\n{depth_table(reports)}"
                 + f"\n\nTotal time {total:.0f} s on {os.cpu_count()} CPU cores.\n")
     print("\n" + table + "\n")
     for v in verdicts:
@@ -186,7 +187,7 @@ def add_demo_arguments(p: argparse.ArgumentParser) -> None:
                    "one on a free port)")
     p.add_argument("--in-process", action="store_true",
                    help="grade with the in-process engines, no service")
-    p.add_argument("--threads", type=int, help="torch CPU threads (default: all cores)")
+    p.add_argument("--threads", type=positive_int, help="torch CPU threads (default: all cores)")
     p.add_argument("--quick", action="store_true", help="tiny budgets: a < 1-minute smoke run")
     p.add_argument("--no-progress", action="store_true")
 
@@ -216,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     try:
         return handle(args)
-    except InvalidInput as e:
+    except HonestError as e:
         print(f"demo: error: {e.message}", file=sys.stderr)
         return 2
 

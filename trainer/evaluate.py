@@ -125,9 +125,22 @@ def markdown_table(reports: list[EvalReport]) -> str:
     return "\n".join(lines)
 
 
+def depth_table(reports: list[EvalReport]) -> str:
+    """Accuracy per reasoning depth, one row per (model, depth)."""
+    head = ["model", "depth", "n", "answerable acc", "unanswerable acc", "overall acc"]
+    lines = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
+    for r in reports:
+        for depth, d in sorted(r.by_depth.items(), key=lambda kv: int(kv[0])):
+            cells = [r.name, str(depth), str(d["n"]), _fmt(d["answerable"]),
+                     _fmt(d["unanswerable"]), _fmt(d["overall"])]
+            lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def write_reports(reports: list[EvalReport], out_dir: str, stem: str = "eval",
                   records: dict[str, list[dict]] | None = None) -> dict[str, str]:
-    """``<stem>.json`` (reports and, if given, per-item records), ``<stem>.md``, ``<stem>.png``."""
+    """``<stem>.json`` (reports and, if given, per-item records), ``<stem>.md`` (the table
+    and the per-depth table), ``<stem>.png`` (the bars and accuracy by depth)."""
     from trainer.plots import plot_eval
 
     os.makedirs(out_dir, exist_ok=True)
@@ -136,6 +149,6 @@ def write_reports(reports: list[EvalReport], out_dir: str, stem: str = "eval",
         json.dump({"reports": [r.to_dict() for r in reports], "records": records or {}}, f,
                   indent=1)
     with open(paths["md"], "w") as f:
-        f.write(markdown_table(reports) + "\n")
+        f.write(markdown_table(reports) + "\n\nPer depth:\n\n" + depth_table(reports) + "\n")
     plot_eval(reports, paths["png"])
     return paths

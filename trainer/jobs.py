@@ -16,6 +16,19 @@ import time
 
 from trainer.config import EvalConfig, RLConfig, SFTConfig, TinyModelConfig
 from trainer.data import read_items
+from verifier.errors import InvalidInput
+
+
+def check_out_dir(out: str) -> None:
+    """Fail before training, not after, if ``out`` cannot hold the results."""
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise InvalidInput(f"--out {out} is an existing file; give a directory")
+    try:
+        os.makedirs(out, exist_ok=True)
+    except OSError as e:
+        raise InvalidInput(f"cannot create --out {out}: {e.strerror or e}") from None
+    if not os.access(out, os.W_OK):
+        raise InvalidInput(f"--out {out} is not writable")
 
 
 def item_texts(items: list[dict]) -> list[str]:
@@ -38,10 +51,11 @@ def train_job(method: str, data: str, out: str, model: str | None = None,
     from trainer.model import count_parameters, load_policy
     from trainer.plots import plot_training_curves
     from trainer.rewards import make_scorer
-    from trainer.rl import run_rl
+    from trainer.rl import check_rl_inputs, run_rl
     from trainer.sft import run_sft
 
     items = read_items(data)
+    check_out_dir(out)
     scorer = make_scorer(server) if method != "sft" else None  # fail fast on a bad --server
     t0 = time.perf_counter()
     if model is not None:
@@ -52,6 +66,7 @@ def train_job(method: str, data: str, out: str, model: str | None = None,
         print(f"embedded model: {count_parameters(policy) / 1e6:.2f}M parameters, "
               f"{len(tokenizer)} tokens")
         if method != "sft":
+            check_rl_inputs(policy, tokenizer, items, rl_cfg or RLConfig(method=method), style)
             run_sft(policy, tokenizer, items, sft_cfg, os.path.join(out, "sft"), style, progress)
     if method == "sft":
         run_sft(policy, tokenizer, items, sft_cfg, out, style, progress)
@@ -67,11 +82,12 @@ def eval_job(model: str, data: str, out: str, server: str | None = None,
              cfg: EvalConfig = EvalConfig(), name: str | None = None,
              prompt_style: str | None = None, progress: bool = True):
     """Greedy evaluation; writes eval.json / eval.md / eval.png under ``out``."""
-    from trainer.evaluate import evaluate_policy, markdown_table, write_reports
+    from trainer.evaluate import depth_table, evaluate_policy, markdown_table, write_reports
     from trainer.model import load_policy
     from trainer.rewards import make_scorer
 
     items = read_items(data)
+    check_out_dir(out)
     scorer = make_scorer(server)
     policy, tokenizer, style = load_policy(model, prompt_style)
     import torch
@@ -81,6 +97,6 @@ def eval_job(model: str, data: str, out: str, server: str | None = None,
     report, records = evaluate_policy(policy, tokenizer, items, scorer, cfg, style, name,
                                       progress)
     paths = write_reports([report], out, records={name: records})
-    print(markdown_table([report]))
+    print(markdown_table([report]) + "\n\n" + depth_table([report]))
     print(f"wrote {', '.join(paths.values())}")
     return report

@@ -75,15 +75,19 @@ def load_policy(name_or_path: str, prompt_style: str | None = None):
     meta_path = os.path.join(name_or_path, POLICY_META)
     saved_style = None
     if os.path.exists(meta_path):
-        with open(meta_path) as f:
-            saved_style = json.load(f).get("prompt_style")
+        try:
+            with open(meta_path) as f:
+                saved_style = json.load(f).get("prompt_style")
+        except (OSError, ValueError, AttributeError) as e:
+            raise InvalidInput(f"{meta_path} is not a policy description written by "
+                               f"`honest train` ({e}); delete it or pass --prompt-style") from None
     style = prompt_style or saved_style or "full"
     if style not in PROMPT_STYLES:
         raise InvalidInput(f"prompt style must be one of {', '.join(PROMPT_STYLES)}, got {style!r}")
     try:
         tokenizer = AutoTokenizer.from_pretrained(name_or_path)
         model = AutoModelForCausalLM.from_pretrained(name_or_path)
-    except OSError as e:
+    except (OSError, ValueError) as e:
         raise InvalidInput(f"cannot load a causal LM from {name_or_path!r}: {e}") from None
     if tokenizer.pad_token is None:  # batched generation needs one
         tokenizer.pad_token = tokenizer.eos_token

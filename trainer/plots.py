@@ -55,7 +55,8 @@ def plot_training_curves(runs: dict[str, list[dict]], path: str, title: str = ""
 
 
 def plot_eval(reports, path: str) -> str:
-    """Grouped bars: answerable / unanswerable / overall accuracy and abstention per model."""
+    """Left: grouped bars (answerable / unanswerable / overall accuracy and abstention per
+    model). Right: accuracy by reasoning depth (answerable solid, unanswerable dashed)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -63,18 +64,31 @@ def plot_eval(reports, path: str) -> str:
     cats = (("answerable", "answerable acc"), ("unanswerable", "unanswerable acc"),
             ("overall", "overall acc"), ("abstention", "abstention"))
     width = 0.8 / max(1, len(reports))
-    fig, ax = plt.subplots(figsize=(1.8 + 1.6 * len(cats), 3.6))
+    fig, (ax, ax_d) = plt.subplots(1, 2, figsize=(2.0 + 1.6 * len(cats) + 4.2, 3.6),
+                                   gridspec_kw={"width_ratios": [1.6, 1]})
     for k, rep in enumerate(reports):
         xs = [i + k * width for i in range(len(cats))]
         vals = [getattr(rep, attr) or 0.0 for attr, _ in cats]
-        bars = ax.bar(xs, vals, width, label=rep.name)
+        bars = ax.bar(xs, vals, width, label=rep.name, color=f"C{k}")
         for b, v in zip(bars, vals):
             ax.text(b.get_x() + b.get_width() / 2, v + 0.01, f"{v:.2f}", ha="center", fontsize=7)
+        depths = sorted(rep.by_depth, key=int)
+        for kind, style in (("answerable", "-"), ("unanswerable", "--")):
+            pts = [(int(d), rep.by_depth[d][kind]) for d in depths
+                   if rep.by_depth[d][kind] is not None]
+            if pts:
+                ax_d.plot(*zip(*pts), style, marker="o", color=f"C{k}",
+                          label=f"{rep.name} ({kind})")
     ax.set_xticks([i + width * (len(reports) - 1) / 2 for i in range(len(cats))])
     ax.set_xticklabels([label for _, label in cats])
     ax.set_ylim(0, 1.1)
     ax.legend(fontsize=8)
     ax.grid(axis="y", alpha=0.3)
+    ax_d.set_title("accuracy by depth (— answerable, -- unanswerable)", fontsize=9)
+    ax_d.set_xlabel("reasoning depth")
+    ax_d.set_ylim(-0.03, 1.1)
+    ax_d.xaxis.get_major_locator().set_params(integer=True)
+    ax_d.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

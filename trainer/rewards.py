@@ -15,6 +15,7 @@ for a verdict.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import Counter
 from typing import Any, Callable, Protocol, Sequence, runtime_checkable
@@ -58,8 +59,10 @@ class LocalScorer:
         return out
 
 
-def make_scorer(server: str | None, rewards: RewardMap | None = None) -> GroupScorer:
-    """The scorer for ``--server``: in-process when ``None``, else the gRPC service."""
+def make_scorer(server: str | None, rewards: RewardMap | None = None,
+                timeout: float = 10.0) -> GroupScorer:
+    """The scorer for ``--server``: in-process when ``None``, else the gRPC service,
+    checked to answer health checks (within ``timeout`` s) before any training starts."""
     if server is None:
         return LocalScorer(rewards or DEFAULT_REWARDS)
     try:
@@ -68,7 +71,14 @@ def make_scorer(server: str | None, rewards: RewardMap | None = None) -> GroupSc
         raise InvalidInput(f"--server {server} needs the verifier service client "
                            f"(clients.trl.ServiceScorer), which cannot be imported here ({e}); "
                            "drop --server to score with the in-process engines") from None
-    return ServiceScorer(server, rewards=dict(rewards.rewards) if rewards else None)
+    scorer = ServiceScorer(server, rewards=dict(rewards.rewards) if rewards else None)
+    try:
+        scorer.check(timeout)
+    except HonestError as e:
+        raise InvalidInput(f"cannot reach the verifier service at {server} ({e}); start one "
+                           f"with `honest serve --port {server.rpartition(':')[2]}` or drop "
+                           "--server to score in-process") from None
+    return scorer
 
 
 def completion_text(completion: Any) -> str:
@@ -151,34 +161,55 @@ class VerifierReward:
 
     # ------------------------------------------------------------ scoring
 
+    def _retry_delay(self, e: Exception, item_id: str, attempt: int) -> float:
+        """Seconds to wait before attempt ``attempt + 1``; raises when it must stop."""
+        if _is_bad_input(e):  # the item itself is bad: retrying cannot help
+            raise ScoringFailed(f"verifier rejected item {item_id}: {e}") from e
+        if attempt >= self.retries:
+            raise ScoringFailed(
+                f"verifier could not score item {item_id} after {attempt + 1} attempts "
+                f"({type(e).__name__}: {e}); training stopped rather than use invented "
+                "rewards") from e
+        return self.backoff_s * 2 ** attempt
+
+    @staticmethod
+    def _checked(scored, item_id: str, n: int) -> list[ScoredCompletion]:
+        scored = list(scored)
+        if len(scored) != n:
+            raise ScoringFailed(f"verifier returned {len(scored)} grades for {n} "
+                                f"completions of item {item_id}")
+        return scored
+
     def _score_with_retries(self, item_id: str, problem: dict, texts: list[str]):
         attempt = 0
         while True:
             try:
-                scored = list(self.scorer.score_group(problem, texts))
+                return self._checked(self.scorer.score_group(problem, texts), item_id, len(texts))
+            except ScoringFailed:
+                raise
             except Exception as e:  # transport or engine trouble: retry, then stop
-                if _is_bad_input(e):  # the item itself is bad: retrying cannot help
-                    raise ScoringFailed(f"verifier rejected item {item_id}: {e}") from e
-                if attempt >= self.retries:
-                    raise ScoringFailed(
-                        f"verifier could not score item {item_id} after {attempt + 1} attempts "
-                        f"({type(e).__name__}: {e}); training stopped rather than use invented "
-                        "rewards") from e
+                time.sleep(self._retry_delay(e, item_id, attempt))
                 attempt += 1
-                time.sleep(self.backoff_s * 2 ** (attempt - 1))
-                continue
-            if len(scored) != len(texts):
-                raise ScoringFailed(f"verifier returned {len(scored)} grades for {len(texts)} "
-                                    f"completions of item {item_id}")
-            return scored
+
+    async def _ascore_with_retries(self, item_id: str, problem: dict, texts: list[str]):
+        attempt = 0
+        while True:
+            try:
+                scored = await self.scorer.ascore_group(problem, texts)
+                return self._checked(scored, item_id, len(texts))
+            except ScoringFailed:
+                raise
+            except Exception as e:
+                await asyncio.sleep(self._retry_delay(e, item_id, attempt))
+                attempt += 1
 
     @staticmethod
     def _key(problem: dict, text: str) -> tuple:
         return (problem["domain"], tuple(problem["premises"]), problem["query"], text)
 
-    def score_groups(self, rows: Sequence[dict], texts: Sequence[str]) -> list[ScoredCompletion]:
-        """Grade a flat batch (``rows[i]`` is ``texts[i]``'s dataset row), one call per group."""
-        out: list[ScoredCompletion | None] = [None] * len(texts)
+    def _pending(self, rows: Sequence[dict], texts: Sequence[str]):
+        """``(item_id, problem, indices)`` per group with completions not graded yet."""
+        out = []
         for start in range(0, len(texts), self.group_size):
             idx = range(start, min(start + self.group_size, len(texts)))
             ids = {rows[i]["id"] for i in idx}
@@ -188,18 +219,43 @@ class VerifierReward:
             problem = problem_of(rows[start])
             todo = [i for i in idx if self._key(problem, texts[i]) not in self._memo]
             if todo:
-                scored = self._score_with_retries(rows[start]["id"], problem,
-                                                  [texts[i] for i in todo])
-                for i, s in zip(todo, scored):
-                    self._memo[self._key(problem, texts[i])] = (s[0], float(s[1]))
-            for i in idx:
-                out[i] = self._memo[self._key(problem, texts[i])]
-        return out  # type: ignore[return-value]
+                out.append((rows[start]["id"], problem, todo))
+        return out
+
+    def _remember(self, problem: dict, texts: Sequence[str], todo: list[int], scored) -> None:
+        for i, s in zip(todo, scored):
+            self._memo[self._key(problem, texts[i])] = (s[0], float(s[1]))
+
+    def _recall(self, rows: Sequence[dict], texts: Sequence[str]) -> list[ScoredCompletion]:
+        return [self._memo[self._key(problem_of(rows[i]), texts[i])] for i in range(len(texts))]
+
+    def score_groups(self, rows: Sequence[dict], texts: Sequence[str]) -> list[ScoredCompletion]:
+        """Grade a flat batch (``rows[i]`` is ``texts[i]``'s dataset row), one call per group."""
+        for item_id, problem, todo in self._pending(rows, texts):
+            scored = self._score_with_retries(item_id, problem, [texts[i] for i in todo])
+            self._remember(problem, texts, todo, scored)
+        return self._recall(rows, texts)
+
+    async def ascore_groups(self, rows: Sequence[dict],
+                            texts: Sequence[str]) -> list[ScoredCompletion]:
+        """:meth:`score_groups`, with the groups in flight together when the scorer has
+        ``ascore_group`` (the service client); in-process scorers run one group at a time."""
+        pending = self._pending(rows, texts)
+        if not hasattr(self.scorer, "ascore_group"):
+            return self.score_groups(rows, texts)
+        results = await asyncio.gather(*(
+            self._ascore_with_retries(item_id, problem, [texts[i] for i in todo])
+            for item_id, problem, todo in pending))
+        for (_, problem, todo), scored in zip(pending, results):
+            self._remember(problem, texts, todo, scored)
+        return self._recall(rows, texts)
 
     # ------------------------------------------------------------ TRL entry point
 
-    def __call__(self, prompts: list, completions: list, log_metric: Callable | None = None,
-                 **columns) -> list[float]:
+    async def __call__(self, prompts: list, completions: list,
+                       log_metric: Callable | None = None, **columns) -> list[float]:
+        """TRL runs this coroutine on its reward event loop; outside TRL use
+        ``asyncio.run(reward(...))``."""
         n = len(completions)
         if n % self.group_size:
             raise RuntimeError(f"{n} completions is not a whole number of groups of "
@@ -208,7 +264,7 @@ class VerifierReward:
                 for i in range(n)]
         texts = [completion_text(c) for c in completions]
         try:
-            scored = self.score_groups(rows, texts)
+            scored = await self.ascore_groups(rows, texts)
         finally:
             self._memo.clear()  # grades are reused within one batch only
         verdicts = [v for v, _ in scored]
@@ -220,4 +276,3 @@ class VerifierReward:
             for name, value in metrics.items():
                 log_metric(self.metric_prefix + name, value)
         return rewards
-

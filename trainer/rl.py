@@ -14,7 +14,9 @@ are the verifier metrics (see :func:`trainer.rewards.group_metrics`).
 from __future__ import annotations
 
 import os
+import warnings
 
+from verifier.errors import InvalidInput
 from trainer.anchor import AnchorGRPOTrainer, Injection
 from trainer.config import RLConfig
 from trainer.data import rl_dataset
@@ -31,6 +33,7 @@ def make_rl_trainer(model, tokenizer, items: list[dict], cfg: RLConfig, scorer: 
     (e.g. ``optim="sgd"``)."""
     from trl import GRPOConfig
 
+    check_rl_inputs(model, tokenizer, items, cfg, prompt_style)
     if cfg.beta > 0 and not model.config.name_or_path:
         # TRL builds the KL reference by loading the policy's name_or_path: an
         # in-memory policy (e.g. a fresh embedded model) is saved first.
@@ -52,6 +55,45 @@ def make_rl_trainer(model, tokenizer, items: list[dict], cfg: RLConfig, scorer: 
         injection=injection)
     use_compact_progress(trainer, cfg.method, progress)
     return trainer
+
+
+def check_rl_inputs(model, tokenizer, items: list[dict], cfg: RLConfig,
+                    prompt_style: str) -> None:
+    """Refuse what would fail or silently do nothing, before any training (see
+    :func:`check_gold_lengths`): fewer items than one step's prompts."""
+    if len(items) < cfg.prompts_per_step:
+        raise InvalidInput(f"{len(items)} training items, fewer than --prompts-per-step "
+                           f"({cfg.prompts_per_step}): not one full step; give more items or "
+                           "lower --prompts-per-step")
+    if cfg.injects:
+        check_gold_lengths(model, tokenizer, items, cfg, prompt_style)
+
+
+def check_gold_lengths(model, tokenizer, items: list[dict], cfg: RLConfig,
+                       prompt_style: str) -> None:
+    """ANCHOR injects each gold trajectory whole (a cut gold is not a gold): refuse items
+    whose prompt + gold cannot fit the model's positions, and warn when golds are longer
+    than the policy's own samples may be (the policy can then never reproduce them)."""
+    from trainer.data import prompt_text
+    tok = getattr(tokenizer, "tokenizer", tokenizer)
+    limit = getattr(model.config, "max_position_embeddings", None)
+    longest, too_long = 0, 0
+    for it in items:
+        gold = len(tok(it["trajectory"], add_special_tokens=False)["input_ids"]) + 1  # + EOS
+        longest = max(longest, gold)
+        too_long += gold > cfg.max_completion_length
+        if limit is not None:
+            total = gold + len(tok(prompt_text(it, prompt_style))["input_ids"])
+            if total > limit:
+                raise InvalidInput(f"item {it['id']}: prompt + gold trajectory is {total} tokens, "
+                                   f"more than the model's {limit} positions; drop such items "
+                                   "or use a model with a longer context")
+    if too_long:
+        warnings.warn(f"{too_long} of {len(items)} gold trajectories are longer than "
+                      f"max_completion_length={cfg.max_completion_length} tokens (longest "
+                      f"{longest}); they are injected whole, but sampled completions are cut "
+                      f"there: raise --max-completion-length to {longest} to let the policy "
+                      "reproduce them")
 
 
 def run_rl(model, tokenizer, items: list[dict], cfg: RLConfig, scorer: GroupScorer,

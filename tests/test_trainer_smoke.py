@@ -94,13 +94,15 @@ def test_unreachable_service_stops_training_with_a_clear_error(items):
                            answerable=[True, True], **cols))
 
 
-def test_honest_eval_cli_writes_the_reports(server, items, warm_policy, tmp_path):
+def test_honest_eval_cli_starts_its_own_service_and_writes_the_reports(items, warm_policy,
+                                                                        tmp_path, capsys):
     data = tmp_path / "test.jsonl"
     write_items(items[:4], str(data))
     out = tmp_path / "eval"
     code = cli.main(["eval", "--model", warm_policy, "--data", str(data), "--out", str(out),
-                     "--server", server.address, "--max-new-tokens", "16", "--no-progress"])
+                     "--max-new-tokens", "16", "--no-progress"])
     assert code == 0
+    assert "graded by the verifier service started at 127.0.0.1:" in capsys.readouterr().out
     with open(out / "eval.json") as f:
         assert json.load(f)["reports"][0]["n"] == 4
     md = (out / "eval.md").read_text()

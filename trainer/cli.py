@@ -18,8 +18,10 @@ from trainer.config import (INJECT_MODES, LOSS_TYPES, METHODS, PROMPT_STYLES, Ev
 
 
 def _common(p) -> None:
-    p.add_argument("--server", help="HOST:PORT of a verifier service (default: in-process "
-                   "engines)")
+    p.add_argument("--server", help="HOST:PORT of a running verifier service (default: start "
+                   "one on a free loopback port for this run)")
+    p.add_argument("--in-process", action="store_true",
+                   help="grade with the verifier engines in this process, no service")
     p.add_argument("--prompt-style", choices=PROMPT_STYLES,
                    help="default: what the model was trained on; compact for the embedded "
                    "model, full otherwise")
@@ -113,7 +115,7 @@ def cmd_train(args) -> int:
                       n_inject=args.n_inject, loss_type=args.loss_type, seed=args.seed)
     train_job(args.method, args.data, args.out, model=args.model, prompt_style=args.prompt_style,
               model_cfg=tiny, sft_cfg=sft, rl_cfg=rl, server=args.server,
-              progress=not args.no_progress)
+              progress=not args.no_progress, in_process=args.in_process)
     return 0
 
 
@@ -123,6 +125,7 @@ def cmd_eval(args) -> int:
     from trainer.jobs import eval_job
     cfg = EvalConfig(batch_size=args.batch_size, max_new_tokens=args.max_new_tokens)
     eval_job(args.model, args.data, args.out or os.path.join(args.model, "eval"), args.server,
-             cfg, args.name, args.prompt_style, progress=not args.no_progress)
+             cfg, args.name, args.prompt_style, progress=not args.no_progress,
+             in_process=args.in_process)
     return 0
 

@@ -26,7 +26,6 @@ import json
 import os
 import sys
 import time
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 
 from verifier.errors import HonestError, InvalidInput
@@ -86,20 +85,6 @@ def collapse_sentence(name: str, rep) -> str:
                 f"answerable accuracy {rep.answerable or 0.0:.2f}.")
     return (f"{name} did not collapse: abstention {rep.abstention:.2f}, answerable accuracy "
             f"{rep.answerable or 0.0:.2f}, unanswerable accuracy {rep.unanswerable or 0.0:.2f}.")
-
-
-@contextmanager
-def demo_scorer(server: str | None, in_process: bool):
-    """``(scorer, description)``: a running service, a fresh one on a free port, or in-process."""
-    from trainer.rewards import LocalScorer, make_scorer
-    if in_process:
-        yield LocalScorer(), "in-process verifier engines"
-    elif server:
-        yield make_scorer(server), f"verifier service at {server}"
-    else:
-        from verifier.service.server import ServerConfig, ServerThread
-        with ServerThread(ServerConfig(port=0, workers=1)) as srv:
-            yield make_scorer(srv.address), f"verifier service started at {srv.address}"
 
 
 def run_demo(cfg: DemoConfig, out: str, scorer, where: str, progress: bool = True) -> dict:
@@ -206,7 +191,8 @@ def handle(args) -> int:
     configure_cpu(args.threads)
     quiet_transformers()
     cfg = config_from_args(args)
-    with demo_scorer(args.server, args.in_process) as (scorer, where):
+    from trainer.rewards import open_scorer
+    with open_scorer(args.server, args.in_process) as (scorer, where):
         run_demo(cfg, args.out, scorer, where, progress=not args.no_progress)
     return 0
 

@@ -46,17 +46,32 @@ def embedded_policy(items: list[dict], model_cfg: TinyModelConfig):
 def train_job(method: str, data: str, out: str, model: str | None = None,
               prompt_style: str | None = None, model_cfg: TinyModelConfig = TinyModelConfig(),
               sft_cfg: SFTConfig = SFTConfig(), rl_cfg: RLConfig | None = None,
-              server: str | None = None, progress: bool = True) -> str:
-    """Train and save a policy under ``out``; returns its directory."""
-    from trainer.model import count_parameters, load_policy
-    from trainer.plots import plot_training_curves
-    from trainer.rewards import make_scorer
-    from trainer.rl import check_rl_inputs, run_rl
-    from trainer.sft import run_sft
+              server: str | None = None, progress: bool = True, in_process: bool = False) -> str:
+    """Train and save a policy under ``out``; returns its directory.
+
+    GRPO/ANCHOR rewards come from the verifier service at ``server``, or from one
+    started for this run on a free port (``in_process=True``: the engines in this
+    process, no service)."""
+    from trainer.rewards import open_scorer
 
     items = read_items(data)
     check_out_dir(out)
-    scorer = make_scorer(server) if method != "sft" else None  # fail fast on a bad --server
+    if method == "sft":
+        return _train(method, items, out, model, prompt_style, model_cfg, sft_cfg, None,
+                      None, progress)
+    with open_scorer(server, in_process) as (scorer, where):  # fails fast on a bad --server
+        print(f"rewards from the {where}")
+        return _train(method, items, out, model, prompt_style, model_cfg, sft_cfg,
+                      rl_cfg or RLConfig(method=method), scorer, progress)
+
+
+def _train(method, items, out, model, prompt_style, model_cfg, sft_cfg, rl_cfg, scorer,
+           progress) -> str:
+    from trainer.model import count_parameters, load_policy
+    from trainer.plots import plot_training_curves
+    from trainer.rl import check_rl_inputs, run_rl
+    from trainer.sft import run_sft
+
     t0 = time.perf_counter()
     if model is not None:
         policy, tokenizer, style = load_policy(model, prompt_style)
@@ -66,13 +81,12 @@ def train_job(method: str, data: str, out: str, model: str | None = None,
         print(f"embedded model: {count_parameters(policy) / 1e6:.2f}M parameters, "
               f"{len(tokenizer)} tokens")
         if method != "sft":
-            check_rl_inputs(policy, tokenizer, items, rl_cfg or RLConfig(method=method), style)
+            check_rl_inputs(policy, tokenizer, items, rl_cfg, style)
             run_sft(policy, tokenizer, items, sft_cfg, os.path.join(out, "sft"), style, progress)
     if method == "sft":
         run_sft(policy, tokenizer, items, sft_cfg, out, style, progress)
     else:
-        cfg = rl_cfg or RLConfig(method=method)
-        history = run_rl(policy, tokenizer, items, cfg, scorer, out, style, progress)
+        history = run_rl(policy, tokenizer, items, rl_cfg, scorer, out, style, progress)
         plot_training_curves({method: history}, os.path.join(out, "curves.png"))
     print(f"saved {method} policy to {out} ({time.perf_counter() - t0:.0f} s)")
     return out
@@ -80,22 +94,24 @@ def train_job(method: str, data: str, out: str, model: str | None = None,
 
 def eval_job(model: str, data: str, out: str, server: str | None = None,
              cfg: EvalConfig = EvalConfig(), name: str | None = None,
-             prompt_style: str | None = None, progress: bool = True):
-    """Greedy evaluation; writes eval.json / eval.md / eval.png under ``out``."""
+             prompt_style: str | None = None, progress: bool = True, in_process: bool = False):
+    """Greedy evaluation graded by the verifier (``server``, a service started for the
+    run, or ``in_process``); writes eval.json / eval.md / eval.png under ``out``."""
     from trainer.evaluate import depth_table, evaluate_policy, markdown_table, write_reports
     from trainer.model import load_policy
-    from trainer.rewards import make_scorer
+    from trainer.rewards import open_scorer
 
     items = read_items(data)
     check_out_dir(out)
-    scorer = make_scorer(server)
     policy, tokenizer, style = load_policy(model, prompt_style)
     import torch
     if torch.cuda.is_available():  # a real model on a GPU machine
         policy.to("cuda")
     name = name or os.path.basename(os.path.normpath(model))
-    report, records = evaluate_policy(policy, tokenizer, items, scorer, cfg, style, name,
-                                      progress)
+    with open_scorer(server, in_process) as (scorer, where):
+        print(f"graded by the {where}")
+        report, records = evaluate_policy(policy, tokenizer, items, scorer, cfg, style, name,
+                                          progress)
     paths = write_reports([report], out, records={name: records})
     print(markdown_table([report]) + "\n\n" + depth_table([report]))
     print(f"wrote {', '.join(paths.values())}")

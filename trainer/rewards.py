@@ -5,6 +5,8 @@
 - :class:`LocalScorer`   in-process engines (tests, runs without a server).
 - :func:`make_scorer`    ``None`` → LocalScorer; ``"HOST:PORT"`` → the gRPC
   service client (``clients.trl.ServiceScorer``, one ``VerifyGroup`` per group).
+- :func:`open_scorer`    what ``honest train/eval/demo`` use: a given service, a
+  service started for the run on a free port (the default), or in-process.
 - :class:`VerifierReward` the reward function handed to TRL's GRPOTrainer.
 
 Never a silent zero: a group the scorer cannot score is retried, then training
@@ -18,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
+from contextlib import contextmanager
 from typing import Any, Callable, Protocol, Sequence, runtime_checkable
 
 from verifier.errors import HonestError, InvalidInput
@@ -79,6 +82,23 @@ def make_scorer(server: str | None, rewards: RewardMap | None = None,
                            f"with `honest serve --port {server.rpartition(':')[2]}` or drop "
                            "--server to score in-process") from None
     return scorer
+
+
+@contextmanager
+def open_scorer(server: str | None = None, in_process: bool = False):
+    """``(scorer, description)`` for a run: the service at ``server``; else, unless
+    ``in_process``, a fresh verifier service on a free loopback port for the run's
+    duration (stopped on exit); else the in-process engines."""
+    if in_process and server:
+        raise InvalidInput("give either --server or --in-process, not both")
+    if in_process:
+        yield LocalScorer(), "in-process verifier engines"
+    elif server:
+        yield make_scorer(server), f"verifier service at {server}"
+    else:
+        from verifier.service.server import ServerConfig, ServerThread
+        with ServerThread(ServerConfig(host="127.0.0.1", port=0, workers=1)) as srv:
+            yield make_scorer(srv.address), f"verifier service started at {srv.address}"
 
 
 def completion_text(completion: Any) -> str:

@@ -104,3 +104,24 @@ def test_injected_rows_carry_gold_tokens_and_no_sampler_logprobs(item_and_tokeni
     assert ids[1][-1] == tok.eos_token_id
     assert texts[1] == item["trajectory"]  # the verifier grades exactly the gold text
     assert logps[1] == [None] * len(ids[1])  # TRL: no sampler log-prob → IS weight 1
+
+
+@pytest.mark.parametrize("method,inject,sampled", [("anchor", "always", G - 1),
+                                                   ("anchor", "on_failure", G),
+                                                   ("grpo", "always", G)])
+def test_always_injection_samples_only_the_rows_the_gold_leaves(
+        item_and_tokenizer, tmp_path, monkeypatch, method, inject, sampled):
+    from trl import GRPOTrainer
+    rows = []
+    original = GRPOTrainer._generate_single_turn
+
+    def spy(self, prompt_ids, *args, **kwargs):
+        rows.append(len(prompt_ids))
+        return original(self, prompt_ids, *args, **kwargs)
+
+    monkeypatch.setattr(GRPOTrainer, "_generate_single_turn", spy)
+    item, tok = item_and_tokenizer
+    log, _, _ = one_step(item, tok, tmp_path, method, inject=inject)
+    assert rows == [sampled]
+    # the group still has G members: the gold fills the row that was not sampled
+    assert log["honest/injected_share"] == pytest.approx(0.0 if method == "grpo" else 1 / G)

@@ -13,6 +13,8 @@ How it sits in TRL 1.16 (``GRPOTrainer._generate_and_score_completions``):
 1. ``_generate`` samples G completions per prompt. :meth:`AnchorGRPOTrainer._generate`
    (the one hook overridden) then swaps the last ``n_inject`` of a group for
    the tokenized gold + EOS — before anything is padded, scored or normalised.
+   With ``always`` those rows are never sampled (``_generate_single_turn``
+   generates G − n_inject per prompt), so injection costs no generation time.
 2. TRL pads, and computes ``old_per_token_logps`` (when needed) and the
    reference log-probs with teacher-forced forward passes over *all* rows —
    so the injected sequence's log-probs always come from the current policy,
@@ -112,6 +114,35 @@ class AnchorGRPOTrainer(GRPOTrainer):
             return super()._generate_and_score_completions(inputs)
         finally:
             self._batch_rows = None
+
+    def _generate_single_turn(self, prompt_ids, images, multimodal_fields, num_generations,
+                              *args, **kwargs):
+        """With ``always`` injection, the rows the gold will replace are not sampled at
+        all (G − n_inject samples per prompt instead of G); they get a one-token
+        placeholder that :meth:`_inject` swaps for the gold. vLLM and multimodal
+        batches sample every row (their batching assumes whole groups)."""
+        inj = self.injection
+        skip = (inj is not None and inj.mode == "always" and self.model.training
+                and not self.use_vllm and images is None and not multimodal_fields
+                and len(prompt_ids) % self.num_generations == 0)
+        if not skip:
+            return super()._generate_single_turn(prompt_ids, images, multimodal_fields,
+                                                 num_generations, *args, **kwargs)
+        plan = plan_group("always", inj.n_inject, self.num_generations, None) * (
+            len(prompt_ids) // self.num_generations)
+        keep = [i for i, gold in enumerate(plan) if not gold]
+        sampled, logprobs = super()._generate_single_turn(
+            [prompt_ids[i] for i in keep], images, multimodal_fields, num_generations,
+            *args, **kwargs)
+        completion_ids: list = [[self._tokenizer.eos_token_id]] * len(prompt_ids)
+        for i, ids in zip(keep, sampled):
+            completion_ids[i] = ids
+        if logprobs is not None:
+            full: list = [[None]] * len(prompt_ids)
+            for i, lp in zip(keep, logprobs):
+                full[i] = lp
+            logprobs = full
+        return completion_ids, logprobs
 
     def _generate(self, prompts: list):
         (prompt_ids, completion_ids, tool_mask, completions, logprobs, extra_fields, images,

@@ -1,6 +1,6 @@
 """``honest demo``: GRPO vs ANCHOR on the embedded model, offline, on a 2-core CPU.
 
-    honest demo            # ≈ 9 min on a 2-core machine (measured 528 s); runs/demo/
+    honest demo            # 4–9 min on a 2-core machine (measured 234 s and 528 s); runs/demo/
     honest demo --quick    # a < 1-minute smoke version of the same job
 
 1. generate a GraphLA train set and a test set (50 % unanswerable);

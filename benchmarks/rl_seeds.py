@@ -1,0 +1,108 @@
+"""How much does the demo's GRPO-vs-ANCHOR result depend on the RL seed?
+
+    .venv/bin/honest demo                                  # writes runs/demo/
+    python benchmarks/rl_seeds.py --from runs/demo --seeds 0,1,2
+
+Starts every run from the *same* SFT warm-up (``runs/demo/sft``, the demo's
+own, so the comparison is the demo's) on the demo's data
+(``runs/demo/{train,test}.jsonl``), trains GRPO and ANCHOR with each RL
+seed (sampling and data order change; the warm-up does not), evaluates
+greedily on the test set with the in-process verifier (same grading as the
+service), and prints one JSON line per run, then a markdown table with the
+mean and the range over seeds.
+
+A single demo run is one draw: on the embedded model the ANCHOR numbers move
+by several points between seeds, so compare methods on this table, not on
+one run. ``--inject``, ``--n-inject`` and ``--lr`` change the ANCHOR runs
+only (GRPO has no injection), to try variants against the same GRPO runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from dataclasses import replace
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+
+from trainer.config import EvalConfig, RLConfig  # noqa: E402
+
+METRICS = ("answerable", "unanswerable", "overall", "abstention")
+
+
+def summary_table(rows: list[dict]) -> str:
+    """Mean [min–max] of each metric over seeds, one line per method."""
+    out = ["| method | seeds | " + " | ".join(METRICS) + " |",
+           "|---|---:|" + "---:|" * len(METRICS)]
+    for method in dict.fromkeys(r["method"] for r in rows):
+        mine = [r for r in rows if r["method"] == method]
+        cells = []
+        for m in METRICS:
+            vals = [r[m] for r in mine]
+            cells.append(f"{statistics.fmean(vals):.3f} [{min(vals):.2f}–{max(vals):.2f}]")
+        out.append(f"| {method} | {len(mine)} | " + " | ".join(cells) + " |")
+    return "\n".join(out)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--from", dest="demo_dir", default="runs/demo",
+                   help="a finished `honest demo --out` directory (default %(default)s)")
+    p.add_argument("--seeds", default="0,1,2", help="comma-separated RL seeds")
+    p.add_argument("--steps", type=int, default=RLConfig().steps)
+    p.add_argument("--methods", default="grpo,anchor")
+    p.add_argument("--inject", choices=("always", "on_failure"), default=RLConfig().inject)
+    p.add_argument("--n-inject", type=int, default=RLConfig().n_inject)
+    p.add_argument("--lr", type=float, default=RLConfig().learning_rate,
+                   help="ANCHOR learning rate (GRPO keeps the default)")
+    p.add_argument("--threads", type=int)
+    p.add_argument("--out", default="runs/rl_seeds")
+    args = p.parse_args(argv)
+
+    from trainer.data import read_items
+    from trainer.evaluate import evaluate_policy
+    from trainer.model import load_policy
+    from trainer.rewards import LocalScorer
+    from trainer.rl import run_rl
+    from trainer.runtime import configure_cpu, quiet_transformers
+
+    sft_dir = os.path.join(args.demo_dir, "sft")
+    if not os.path.isdir(sft_dir):
+        print(f"rl_seeds: error: no SFT warm-up at {sft_dir}; run `honest demo` first",
+              file=sys.stderr)
+        return 2
+    configure_cpu(args.threads)
+    quiet_transformers()
+    train = read_items(os.path.join(args.demo_dir, "train.jsonl"))
+    test = read_items(os.path.join(args.demo_dir, "test.jsonl"))
+    scorer = LocalScorer()
+    rows = []
+    for seed in (int(s) for s in args.seeds.split(",")):
+        for method in args.methods.split(","):
+            cfg = RLConfig(method=method, steps=args.steps, seed=seed)
+            if method == "anchor":
+                cfg = replace(cfg, inject=args.inject, n_inject=args.n_inject,
+                              learning_rate=args.lr)
+            policy, tok, style = load_policy(sft_dir)
+            t0 = time.perf_counter()
+            run_rl(policy, tok, train, cfg, scorer, os.path.join(args.out, f"{method}-{seed}"),
+                   style, progress=False)
+            rl_s = time.perf_counter() - t0
+            rep, _ = evaluate_policy(policy, tok, test, scorer, EvalConfig(), style, method,
+                                     progress=False)
+            row = {"method": method, "seed": seed, "rl_s": round(rl_s),
+                   **{m: getattr(rep, m) or 0.0 for m in METRICS}}
+            if method == "anchor":
+                row.update(inject=cfg.inject, n_inject=cfg.n_inject, lr=cfg.learning_rate)
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    print("\n" + summary_table(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -62,7 +62,6 @@ def main(argv=None) -> int:
     p.add_argument("--out", default="runs/sft_probe")
     args = p.parse_args(argv)
 
-    from dataclasses import replace
     from trainer.demo import DemoConfig, generator_config
     from trainer.evaluate import evaluate_policy
     from trainer.jobs import embedded_policy
@@ -74,12 +73,10 @@ def main(argv=None) -> int:
     configure_cpu(args.threads)
     quiet_transformers()
     demo = DemoConfig(task=args.task)
-    module, cfg = generator_config(args.task, args.depth)
-    knobs = {k: v for k, v in (("dishes" if args.task == "graphla" else "atoms", args.size),
-                               ("distractors", args.distractors)) if v}
-    if args.rules:
-        knobs["rules"] = tuple(args.rules.split(","))
-    cfg = replace(cfg, **knobs)
+    module, cfg = generator_config(args.task, args.depth, args.size, args.distractors,
+                                   args.rules)
+    knobs = {k: v for k, v in (("size", args.size), ("distractors", args.distractors),
+                               ("rules", args.rules)) if v}
     train = list(module.generate(cfg, demo.n_train, demo.seed, progress=False))
     test = list(module.generate(cfg, demo.n_test, demo.seed + 1_000_003, progress=False))
 
@@ -94,7 +91,7 @@ def main(argv=None) -> int:
                                 "sft", progress=False)
     model.eval()
     own, shuffled = prompt_use(model, tokenizer, train[:100])
-    row = {"task": args.task, "depth": args.depth, "knobs": {k: str(v) for k, v in knobs.items()},
+    row = {"task": args.task, "depth": args.depth, "knobs": knobs,
            "params_m": round(count_parameters(model) / 1e6, 2), "steps": args.steps,
            "batch_size": args.batch_size, "sft_s": round(sft_s),
            **{k: getattr(report, k) for k in ("answerable", "unanswerable", "overall",

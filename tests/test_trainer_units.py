@@ -213,3 +213,21 @@ def test_honest_cli_registers_trainer_commands_without_importing_torch():
     assert json.loads(out[0]) == []
     commands = out[1][out[1].index("{") + 1:out[1].index("}")].split(",")
     assert {"train", "eval", "demo"} <= set(commands)
+
+
+def test_demo_generator_knobs_reach_the_data_and_bad_ones_are_refused(tmp_path):
+    from trainer.demo import DemoConfig, make_data
+    cfg = DemoConfig(task="graphli", n_train=6, n_test=2, depth="1", size="3-4",
+                     distractors="0", rules="mp")
+    train, test = make_data(cfg, str(tmp_path), progress=False)
+    assert len(train) == 6 and len(test) == 2
+    for item in train:
+        assert item["meta"]["depth"] == 1
+        # depth 1, no distractors, modus ponens only: at most one fact and one rule
+        assert len(item["premises"]) <= 2, item["premises"]
+    with pytest.raises(InvalidInput, match="GraphLI knob"):
+        DemoConfig(task="graphla", rules="mp")
+    with pytest.raises(InvalidInput, match="rules are"):
+        DemoConfig(task="graphli", rules="mp,zz")
+    with pytest.raises(InvalidInput, match="atoms must be"):
+        DemoConfig(task="graphli", size="3-x")

@@ -40,6 +40,9 @@ class DemoConfig:
     n_train: int = 2000
     n_test: int = 200
     depth: str = "1-2"
+    size: str | None = None  # dishes (GraphLA) / atoms (GraphLI); None: generator_config's
+    distractors: str | None = None
+    rules: str | None = None  # GraphLI inference rules, comma-separated; None: all
     seed: int = 0
     model: TinyModelConfig = field(default_factory=TinyModelConfig)
     sft: SFTConfig = field(default_factory=SFTConfig)
@@ -52,6 +55,7 @@ class DemoConfig:
         if self.n_train < 1 or self.n_test < 1:
             raise InvalidInput(f"need at least one train and one test item, got n_train="
                                f"{self.n_train}, n_test={self.n_test}")
+        generator_config(self.task, self.depth, self.size, self.distractors, self.rules)
 
 
 #: a smoke-sized demo (tests, first look): same steps, tiny budgets
@@ -60,17 +64,27 @@ QUICK = dict(n_train=100, n_test=20, sft=SFTConfig(steps=20, batch_size=16),
              eval=EvalConfig(max_new_tokens=64))
 
 
-def generator_config(task: str, depth: str):
-    """Small problems keep prompts and trajectories short enough for a CPU run."""
+def generator_config(task: str, depth: str, size: str | None = None,
+                     distractors: str | None = None, rules: str | None = None):
+    """``(generator module, its config)``. The defaults are small problems, which keep
+    prompts and trajectories short enough for a CPU run; ``size`` (dishes for GraphLA,
+    atoms for GraphLI), ``distractors`` and ``rules`` (GraphLI, comma-separated)
+    override them."""
     from verifier.tasks import graphla, graphli
     if task == "graphla":
-        return graphla, graphla.GraphLAConfig(depth=depth, dishes="3-5", distractors="0-1")
-    return graphli, graphli.GraphLIConfig(depth=depth, atoms="3-6", distractors="0-2")
+        if rules:
+            raise InvalidInput("--rules is a GraphLI knob; GraphLA has no inference rules")
+        return graphla, graphla.GraphLAConfig(depth=depth, dishes=size or "3-5",
+                                              distractors=distractors or "0-1")
+    knobs = {"rules": tuple(r.strip() for r in rules.split(","))} if rules else {}
+    return graphli, graphli.GraphLIConfig(depth=depth, atoms=size or "3-6",
+                                          distractors=distractors or "0-2", **knobs)
 
 
 def make_data(cfg: DemoConfig, out: str, progress: bool) -> tuple[list[dict], list[dict]]:
     from trainer.data import write_items
-    module, gen_cfg = generator_config(cfg.task, cfg.depth)
+    module, gen_cfg = generator_config(cfg.task, cfg.depth, cfg.size, cfg.distractors,
+                                       cfg.rules)
     train = list(module.generate(gen_cfg, cfg.n_train, cfg.seed, progress=progress))
     test = list(module.generate(gen_cfg, cfg.n_test, cfg.seed + 1_000_003, progress=progress))
     write_items(train, os.path.join(out, "train.jsonl"))
@@ -165,6 +179,11 @@ def add_demo_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--n-train", type=int, default=d.n_train)
     p.add_argument("--n-test", type=int, default=d.n_test)
     p.add_argument("--depth", default=d.depth, help="reasoning depth range (default %(default)s)")
+    p.add_argument("--size", help="dishes (GraphLA, default 3-5) or atoms (GraphLI, default "
+                   "3-6) per item")
+    p.add_argument("--distractors", help="distractor range (default 0-1 GraphLA, 0-2 GraphLI)")
+    p.add_argument("--rules", help="GraphLI inference rules, comma-separated, e.g. mp "
+                   "(default: all of mp,mt,ds,conj,disj,hs)")
     p.add_argument("--sft-steps", type=int, default=d.sft.steps)
     p.add_argument("--rl-steps", type=int, default=d.rl.steps)
     p.add_argument("--seed", type=int, default=d.seed)
@@ -178,11 +197,13 @@ def add_demo_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def config_from_args(args) -> DemoConfig:
+    data = dict(task=args.task, depth=args.depth, size=args.size, distractors=args.distractors,
+                rules=args.rules, seed=args.seed)
     if args.quick:
-        return DemoConfig(task=args.task, depth=args.depth, seed=args.seed, **QUICK)
+        return DemoConfig(**data, **QUICK)
     d = DemoConfig()
-    return DemoConfig(task=args.task, n_train=args.n_train, n_test=args.n_test, depth=args.depth,
-                      seed=args.seed, sft=replace(d.sft, steps=args.sft_steps, seed=args.seed),
+    return DemoConfig(**data, n_train=args.n_train, n_test=args.n_test,
+                      sft=replace(d.sft, steps=args.sft_steps, seed=args.seed),
                       rl=replace(d.rl, steps=args.rl_steps, seed=args.seed))
 
 

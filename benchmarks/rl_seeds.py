@@ -48,13 +48,27 @@ def summary_table(rows: list[dict]) -> str:
     return "\n".join(out)
 
 
+def int_list(text: str) -> list[int]:
+    try:
+        return [int(s) for s in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}")
+
+
+def method_list(text: str) -> list[str]:
+    methods = text.split(",")
+    if not set(methods) <= {"grpo", "anchor"}:
+        raise argparse.ArgumentTypeError(f"methods are grpo and anchor, got {text!r}")
+    return methods
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--from", dest="demo_dir", default="runs/demo",
                    help="a finished `honest demo --out` directory (default %(default)s)")
-    p.add_argument("--seeds", default="0,1,2", help="comma-separated RL seeds")
+    p.add_argument("--seeds", type=int_list, default="0,1,2", help="comma-separated RL seeds")
     p.add_argument("--steps", type=int, default=RLConfig().steps)
-    p.add_argument("--methods", default="grpo,anchor")
+    p.add_argument("--methods", type=method_list, default="grpo,anchor")
     p.add_argument("--inject", choices=("always", "on_failure"), default=RLConfig().inject)
     p.add_argument("--n-inject", type=int, default=RLConfig().n_inject)
     p.add_argument("--lr", type=float, default=RLConfig().learning_rate,
@@ -81,8 +95,8 @@ def main(argv=None) -> int:
     test = read_items(os.path.join(args.demo_dir, "test.jsonl"))
     scorer = LocalScorer()
     rows = []
-    for seed in (int(s) for s in args.seeds.split(",")):
-        for method in args.methods.split(","):
+    for seed in args.seeds:
+        for method in args.methods:
             cfg = RLConfig(method=method, steps=args.steps, seed=seed)
             if method == "anchor":
                 cfg = replace(cfg, inject=args.inject, n_inject=args.n_inject,

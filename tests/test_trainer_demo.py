@@ -49,3 +49,7 @@ def test_seed_table_reports_mean_and_range():
     lines = table.splitlines()
     assert lines[2].startswith("| grpo | 2 |") and "0.400 [0.30–0.50]" in lines[2]
     assert lines[3].startswith("| anchor | 1 |") and "0.500 [0.50–0.50]" in lines[3]
+    for bad in (["--seeds", "0,x"], ["--methods", "grpo,ppo"]):
+        with pytest.raises(SystemExit) as e:
+            rl_seeds.main(bad)
+        assert e.value.code == 2, bad

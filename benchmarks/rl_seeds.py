@@ -29,7 +29,8 @@ from dataclasses import replace
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from trainer.config import EvalConfig, RLConfig  # noqa: E402
+from trainer.config import EvalConfig, RLConfig, positive_int  # noqa: E402
+from verifier.errors import HonestError, InvalidInput  # noqa: E402
 
 METRICS = ("answerable", "unanswerable", "overall", "abstention")
 
@@ -67,16 +68,26 @@ def main(argv=None) -> int:
     p.add_argument("--from", dest="demo_dir", default="runs/demo",
                    help="a finished `honest demo --out` directory (default %(default)s)")
     p.add_argument("--seeds", type=int_list, default="0,1,2", help="comma-separated RL seeds")
-    p.add_argument("--steps", type=int, default=RLConfig().steps)
+    p.add_argument("--steps", type=positive_int, default=RLConfig().steps)
     p.add_argument("--methods", type=method_list, default="grpo,anchor")
     p.add_argument("--inject", choices=("always", "on_failure"), default=RLConfig().inject)
-    p.add_argument("--n-inject", type=int, default=RLConfig().n_inject)
+    p.add_argument("--n-inject", type=positive_int, default=RLConfig().n_inject)
     p.add_argument("--lr", type=float, default=RLConfig().learning_rate,
                    help="ANCHOR learning rate (GRPO keeps the default)")
-    p.add_argument("--threads", type=int)
+    p.add_argument("--threads", type=positive_int)
     p.add_argument("--out", default="runs/rl_seeds")
     args = p.parse_args(argv)
+    try:
+        rows = sweep(args)
+    except HonestError as e:
+        print(f"rl_seeds: error: {e.message}", file=sys.stderr)
+        return 2
+    print("\n" + summary_table(rows))
+    return 0
 
+
+def sweep(args) -> list[dict]:
+    """One row per (seed, method), printed as it lands."""
     from trainer.data import read_items
     from trainer.evaluate import evaluate_policy
     from trainer.model import load_policy
@@ -86,9 +97,7 @@ def main(argv=None) -> int:
 
     sft_dir = os.path.join(args.demo_dir, "sft")
     if not os.path.isdir(sft_dir):
-        print(f"rl_seeds: error: no SFT warm-up at {sft_dir}; run `honest demo` first",
-              file=sys.stderr)
-        return 2
+        raise InvalidInput(f"no SFT warm-up at {sft_dir}; run `honest demo` first")
     configure_cpu(args.threads)
     quiet_transformers()
     train = read_items(os.path.join(args.demo_dir, "train.jsonl"))
@@ -114,8 +123,7 @@ def main(argv=None) -> int:
                 row.update(inject=cfg.inject, n_inject=cfg.n_inject, lr=cfg.learning_rate)
             rows.append(row)
             print(json.dumps(row), flush=True)
-    print("\n" + summary_table(rows))
-    return 0
+    return rows
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 import datetime
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -66,7 +67,11 @@ class ServeProcess:
                 raise RuntimeError("honest serve did not start: "
                                    + (tmp / f"{name}.log").read_text())
             time.sleep(0.1)
-        self.port = int(self.port_file.read_text())
+        lines = self.port_file.read_text().split("\n")
+        self.port = int(lines[0])
+        #: the /metrics port, when the server was started with --metrics-port
+        self.metrics_port = next((int(x.split()[1]) for x in lines if x.startswith("metrics ")),
+                                 None)
         self.address = f"127.0.0.1:{self.port}"
 
     def terminate(self, timeout: float = 30) -> int:
@@ -82,3 +87,12 @@ class ServeProcess:
             self.proc.kill()
             self.proc.wait(10)
         self.log.close()
+
+
+def dense_system(n: int = 70, seed: int = 0) -> dict:
+    """A dense n x n linear system with big coefficients: a solve that takes seconds
+    (n=125: ~1.5 s on the 2-core development machine; n=160: 4.3 s on the fastest)."""
+    r = random.Random(seed)
+    return {"domain": "linear", "query": "x0", "premises": [
+        " + ".join(f"{r.randint(1, 10**6)}*x{j}" for j in range(n)) + f" = {r.randint(1, 10**6)}"
+        for _ in range(n)]}

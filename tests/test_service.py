@@ -1,8 +1,6 @@
 """The gRPC service, started for real on free ports: every rpc, the cache, health,
 reflection, auth, TLS, bad input, time budgets and killed workers."""
 
-import random
-
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -11,7 +9,7 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from clients import AsyncVerifierClient, RemoteError, VerifierClient
 from honest.v1 import verifier_pb2 as pb
 from honest.v1 import verifier_pb2_grpc as pb_grpc
-from service_helpers import make_test_certificate
+from service_helpers import dense_system, make_test_certificate
 from verifier.service.server import ServerConfig, ServerThread
 
 LIN = {"domain": "linear", "premises": ["a = 2", "b = 3*a - 1"], "query": "b"}
@@ -48,12 +46,6 @@ def test_verify_group_solves_once_and_reports_group_stats(client, server):
     again = client.verify_group(problem, ["Answer: 4"] * 3)
     assert again.solution.cached and again.rewards_tied and again.mean_reward == 1.0
     assert server.cache.misses == before + 1
-
-
-def test_cache_key_ignores_whitespace(client):
-    client.solve({"domain": "linear", "premises": ["p = 7"], "query": "p"})
-    r = client.solve({"domain": "linear", "premises": [" p=  7 "], "query": " p"})
-    assert r.cached and r.expected == "7"
 
 
 def test_verify_batch_isolates_a_bad_group(client):
@@ -186,13 +178,6 @@ def test_tls_with_a_generated_certificate(tmp_path):
         assert e.value.code == grpc.StatusCode.UNAVAILABLE
 
 
-def dense_system(n=70, seed=0):
-    r = random.Random(seed)
-    return {"domain": "linear", "query": "x0", "premises": [
-        " + ".join(f"{r.randint(1, 10**6)}*x{j}" for j in range(n)) + f" = {r.randint(1, 10**6)}"
-        for _ in range(n)]}
-
-
 def test_runaway_solve_is_killed_and_the_worker_replaced():
     # dense_system(160) took 4.3 s on the fastest machine we have measured (where
     # dense_system(90) took 0.45 s, against ~5 s on slower ones): 17x the budget there
@@ -209,13 +194,3 @@ def test_runaway_solve_is_killed_and_the_worker_replaced():
         assert "budget" in err.details
         assert srv.pool.restarts == 1
         assert c.verify(LOG, "Answer: True").verdict == "correct"  # the replacement serves
-
-
-def test_killed_worker_is_replaced_and_serving_goes_on():
-    with ServerThread(ServerConfig(port=0, workers=1)) as srv:
-        c = VerifierClient(srv.address)
-        assert c.verify(LIN, "Answer: 5").verdict == "correct"
-        dead = srv.pool.kill_one_for_test()
-        r = c.verify({"domain": "linear", "premises": ["q = 9"], "query": "q"}, "Answer: 9")
-        assert r.verdict == "correct"
-        assert srv.pool.restarts == 1 and dead not in srv.pool.pids()

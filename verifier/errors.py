@@ -11,6 +11,24 @@ would train a policy on a verdict nobody reached.
 
 from __future__ import annotations
 
+#: longest error message sent to a caller, characters: an error quotes a bounded
+#: excerpt of the input, never the input (a 10 MB query must not become a 10 MB
+#: status message, which gRPC would refuse as oversized metadata)
+MAX_MESSAGE_CHARS = 2_000
+
+
+def excerpt(text: str, limit: int = 60) -> str:
+    """``repr`` of at most ``limit`` characters of ``text``, saying how much was left out."""
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}… ({len(text)} characters)"
+
+
+def _bounded(message: str) -> str:
+    if len(message) <= MAX_MESSAGE_CHARS:
+        return message
+    return f"{message[:MAX_MESSAGE_CHARS - 60]}… (message cut: {len(message)} characters)"
+
 
 class HonestError(Exception):
     """Base class of every error the verifier reports to a caller."""
@@ -19,6 +37,7 @@ class HonestError(Exception):
     kind = "error"
 
     def __init__(self, message: str):
+        message = _bounded(message)
         super().__init__(message)
         self.message = message
 

@@ -8,14 +8,13 @@ natural-language prompt of a generated item can be turned into one with
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import Any, Sequence
 
 from verifier.errors import InvalidInput, LimitExceeded, ParseError
 from verifier.grading import DEFAULT_REWARDS, Grade, RewardMap, grade
 from verifier.lang.linear import LinearEquation, parse_linear_equation, parse_linear_name
-from verifier.lang.logic import Formula, formula_to_text, parse_formula
+from verifier.lang.logic import Formula, parse_formula
 from verifier.limits import DEFAULT_LIMITS, Limits
 from verifier.solution import Solution
 
@@ -47,19 +46,6 @@ class ParsedProblem:
     domain: str
     premises: tuple[LinearEquation, ...] | tuple[Formula, ...]
     query: str | Formula
-
-    def canonical_text(self) -> str:
-        """Text equal for problems that parse to the same structure (order kept)."""
-        if self.domain == "linear":
-            body = "\n".join(e.canonical() for e in self.premises) + f"\n? {self.query}"
-        else:
-            body = "\n".join(formula_to_text(f) for f in self.premises)
-            body += f"\n? {formula_to_text(self.query)}"
-        return f"{self.domain}\n{body}"
-
-    def key(self) -> str:
-        """Canonical hash: the cache key of a solved problem."""
-        return hashlib.sha256(self.canonical_text().encode()).hexdigest()
 
 
 def parse_problem(problem: Problem, limits: Limits = DEFAULT_LIMITS) -> ParsedProblem:

@@ -1,9 +1,26 @@
-"""Bounded LRU cache of solved problems, with in-flight de-duplication.
+"""Bounded LRU cache of solved problems, with shared in-flight solves.
 
-Keys are canonical hashes of the problem (:func:`problem_key`), so the G
-completions of a group, and the same prompt in later epochs, solve once.
-Parse errors are cached too (a bad problem stays bad); time-outs and engine
-errors are not (another try may succeed).
+**Keys are lossless.** A key is a 128-bit hash of the problem exactly as the
+request carried it (the deterministic protobuf serialisation of its
+``Problem``): two problems share a key only if every byte of domain, premises
+and query (or prompt text) is equal. No normalisation is applied, because in
+the premise language whitespace can carry meaning (``a or b`` is a formula
+over two atoms, ``aorb`` one atom) and premise boundaries do too (one premise
+``"x = 1\\0y = 2"`` is not the two premises ``x = 1``, ``y = 2``). The cost of
+that choice is a miss, never a wrong answer, when a client re-spaces the same
+problem.
+
+**Bounded in bytes.** Entries are charged their certificate JSON, expected
+answer and error text plus a fixed overhead; the least recently used go once
+either ``max_entries`` or ``max_bytes`` is passed. Parse errors are cached too
+(a bad problem stays bad); time-outs and engine errors are not.
+
+**Shared in-flight solves.** The first request for a key starts the solve as
+a task of its own, which runs to the end of the *server's* budget whatever
+happens to the caller: every caller waits with its own deadline, and a caller
+that leaves (deadline, cancellation) neither fails the others nor kills the
+worker. A solve nobody waits for any more is dropped before it reaches a
+worker (see :class:`InFlight`), so abandoned requests do not queue up work.
 """
 
 from __future__ import annotations
@@ -11,41 +28,74 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Awaitable, Callable
 
-from verifier.errors import HonestError, InvalidInput
+from verifier.errors import DeadlineExceeded, HonestError, InvalidInput
 from verifier.solution import Solution
 
-Payload = tuple  # ("structured", domain, premises, query) | ("text", text)
+#: fixed charge per entry, bytes: key, OrderedDict slot, Solved object, small strings
+ENTRY_OVERHEAD_BYTES = 400
 
 
-def problem_key(payload: Payload) -> str:
-    """Canonical hash: domain, premises and query with all whitespace removed
-    (whitespace never changes meaning in the premise language); NL text stripped."""
-    h = hashlib.blake2b(digest_size=16)
-    if payload[0] == "structured":
-        _, domain, premises, query = payload
-        h.update(domain.encode())
-        for p in premises:
-            h.update(b"\x00" + "".join(p.split()).encode())
-        h.update(b"\x01" + "".join(query.split()).encode())
-    else:
-        h.update(b"text\x00" + payload[1].strip().encode())
-    return h.hexdigest()
+def problem_key(serialized_problem: bytes) -> bytes:
+    """The cache key of a problem: a hash of its exact serialised bytes (see module doc)."""
+    return hashlib.blake2b(serialized_problem, digest_size=16).digest()
+
+
+@dataclass(frozen=True)
+class Solved:
+    """A cache entry: the solution (certificate kept only as JSON) and its solve time.
+
+    ``solution.certificate`` is left empty: the JSON text is what callers get and
+    is several times smaller in memory than the dict it came from.
+    """
+
+    solution: Solution
+    certificate_json: str
+    solve_ms: float
+
+    @property
+    def nbytes(self) -> int:
+        return ENTRY_OVERHEAD_BYTES + len(self.certificate_json) + len(self.solution.expected)
+
+
+def _nbytes(value: "Solved | InvalidInput") -> int:
+    if isinstance(value, Solved):
+        return value.nbytes
+    return ENTRY_OVERHEAD_BYTES + len(value.message)
+
+
+class InFlight:
+    """One solve in progress and how many callers still wait for it."""
+
+    __slots__ = ("task", "waiters")
+
+    def __init__(self):
+        self.task: asyncio.Task | None = None
+        self.waiters = 0
+
+    def wanted(self) -> bool:
+        """Whether anyone still waits (checked before the solve takes a worker)."""
+        return self.waiters > 0
 
 
 class SolveCache:
-    def __init__(self, max_entries: int = 100_000):
+    def __init__(self, max_entries: int = 100_000, max_bytes: int = 256 * 1024 * 1024):
+        if max_entries < 1 or max_bytes < 1:
+            raise ValueError("cache bounds must be positive")
         self.max_entries = max_entries
-        self._done: OrderedDict[str, Solution | InvalidInput] = OrderedDict()
-        self._inflight: dict[str, asyncio.Future] = {}
+        self.max_bytes = max_bytes
+        self.nbytes = 0
+        self._done: OrderedDict[bytes, Solved | InvalidInput] = OrderedDict()
+        self._inflight: dict[bytes, InFlight] = {}
         self.hits = 0
         self.misses = 0
 
     def __len__(self) -> int:
         return len(self._done)
 
-    def peek(self, key: str) -> Solution | None:
+    def peek(self, key: bytes) -> Solved | None:
         """A cached solution (raises a cached input error); None on a miss."""
         got = self._done.get(key)
         if got is None:
@@ -56,37 +106,65 @@ class SolveCache:
             raise got
         return got
 
-    async def get(self, key: str, solve: Callable[[], Awaitable[Solution]]) -> tuple[Solution, bool]:
-        """(solution, cached?) — solving at most once per key at a time."""
+    async def get(self, key: bytes, solve: Callable[[InFlight], Awaitable[Solved]],
+                  wait_s: float) -> tuple[Solved, bool]:
+        """(solution, cached?): solving at most once per key at a time.
+
+        ``solve(entry)`` starts the work; it may check ``entry.wanted()`` before taking
+        a worker. This caller waits at most ``wait_s`` seconds; the solve itself goes on.
+        """
         got = self.peek(key)
         if got is not None:
             return got, True
-        fut = self._inflight.get(key)
-        if fut is not None:
+        entry = self._inflight.get(key)
+        cached = entry is not None
+        if cached:
             self.hits += 1
-            return await asyncio.shield(fut), True
-        self.misses += 1
-        fut = asyncio.get_running_loop().create_future()
-        self._inflight[key] = fut
+        else:
+            self.misses += 1
+            entry = self._inflight[key] = InFlight()
+            entry.task = asyncio.ensure_future(self._run(key, entry, solve))
+            entry.task.add_done_callback(_retrieve)
+        entry.waiters += 1
         try:
-            sol = await solve()
+            return await asyncio.wait_for(asyncio.shield(entry.task), max(wait_s, 0.0)), cached
+        except asyncio.TimeoutError:
+            raise DeadlineExceeded(
+                f"the solve did not finish within this call's deadline ({wait_s:.3g} s); it "
+                "goes on in the server, and a later call for the same problem gets its "
+                "result. Allow a longer deadline") from None
+        finally:
+            entry.waiters -= 1
+
+    async def _run(self, key: bytes, entry: InFlight,
+                   solve: Callable[[InFlight], Awaitable[Solved]]) -> Solved:
+        try:
+            solved = await solve(entry)
         except InvalidInput as e:
             self._store(key, e)
-            fut.set_exception(e)
-            fut.exception()  # mark retrieved: waiters re-raise it themselves
-            raise
-        except BaseException as e:
-            fut.set_exception(e if isinstance(e, Exception) else asyncio.CancelledError())
-            fut.exception()
             raise
         finally:
             self._inflight.pop(key, None)
-        self._store(key, sol)
-        fut.set_result(sol)
-        return sol, False
+        self._store(key, solved)
+        return solved
 
-    def _store(self, key: str, value) -> None:
+    def _store(self, key: bytes, value: Solved | InvalidInput) -> None:
+        old = self._done.pop(key, None)
+        if old is not None:
+            self.nbytes -= _nbytes(old)
         self._done[key] = value
-        self._done.move_to_end(key)
-        while len(self._done) > self.max_entries:
-            self._done.popitem(last=False)
+        self.nbytes += _nbytes(value)
+        while len(self._done) > self.max_entries or (self.nbytes > self.max_bytes
+                                                      and len(self._done) > 1):
+            _, dropped = self._done.popitem(last=False)
+            self.nbytes -= _nbytes(dropped)
+        if self.nbytes > self.max_bytes:  # one entry larger than the whole budget
+            self._done.clear()
+            self.nbytes = 0
+
+
+def _retrieve(task: asyncio.Task) -> None:
+    """Mark a solve's exception as seen: every waiter re-raises it itself, and a solve
+    whose callers all left must not log 'exception was never retrieved'."""
+    if not task.cancelled():
+        task.exception()

@@ -19,19 +19,31 @@ from verifier.errors import InvalidInput
 
 
 def add_parser(sub) -> None:
+    from verifier.service.server import ServerConfig
+    d = ServerConfig()  # the one source of the defaults shown here
     p = sub.add_parser("serve", help="run the gRPC verifier service",
                        description=__doc__.split("\n\n")[0])
-    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=50051, help="port (0 = any free port)")
-    p.add_argument("--workers", type=int, default=0,
+    p.add_argument("--host", default=d.host, help=f"address to bind (default {d.host})")
+    p.add_argument("--port", type=int, default=d.port, help="port (0 = any free port)")
+    p.add_argument("--workers", type=int, default=d.workers,
                    help="solver processes per server (default: one per core)")
-    p.add_argument("--max-solve-seconds", type=float, default=10.0,
-                   help="hard cap on one item's solve; a request deadline can lower it")
-    p.add_argument("--cache-size", type=int, default=100_000, help="solved problems kept")
-    p.add_argument("--token-file", help="require 'authorization: Bearer <token>' (health open)")
+    p.add_argument("--max-solve-seconds", type=float, default=d.max_solve_s,
+                   help=f"the server's budget for one problem's solve (default "
+                        f"{d.max_solve_s:g}); a worker past it is killed and replaced. A "
+                        "caller's deadline only limits how long that caller waits")
+    p.add_argument("--cache-size", type=int, default=d.cache_size,
+                   help=f"solved problems kept (default {d.cache_size})")
+    p.add_argument("--cache-mib", type=float, default=d.cache_bytes / 2**20,
+                   help=f"memory the cache may hold, MiB (default {d.cache_bytes / 2**20:g})")
+    p.add_argument("--token-file", help="require 'authorization: Bearer <token>' (health open); "
+                                        "the metrics endpoint asks for it too")
     p.add_argument("--tls-cert", help="PEM certificate chain (enables TLS with --tls-key)")
     p.add_argument("--tls-key", help="PEM private key")
-    p.add_argument("--metrics-port", type=int, help="serve Prometheus metrics over HTTP")
+    p.add_argument("--metrics-port", type=int,
+                   help="serve Prometheus metrics over HTTP on this port (0 = any free port)")
+    p.add_argument("--metrics-host", default=d.metrics_host,
+                   help=f"address the metrics endpoint binds (default {d.metrics_host}, "
+                        "whatever --host is)")
     p.add_argument("--replicas", type=int, default=1,
                    help="pre-forked server processes sharing the port (SO_REUSEPORT)")
     p.add_argument("--port-file", help="write the bound port to this file once serving")
@@ -55,9 +67,15 @@ def _config(args, replica: int = 0):
     workers = args.workers
     if args.replicas > 1 and workers == 0:
         workers = max(1, (os.cpu_count() or 1) // args.replicas)
-    metrics_port = args.metrics_port + replica if args.metrics_port is not None else None
+    metrics_port = args.metrics_port
+    if metrics_port and replica:  # a fixed port: one per replica, counting up
+        metrics_port += replica
+    if not args.cache_mib > 0:
+        raise InvalidInput(f"--cache-mib must be positive, got {args.cache_mib}")
     return ServerConfig(host=args.host, port=args.port, workers=workers,
                         max_solve_s=args.max_solve_seconds, cache_size=args.cache_size,
+                        cache_bytes=int(args.cache_mib * 2**20),
+                        metrics_host=args.metrics_host,
                         token=token.decode().strip() if token is not None else None,
                         tls_cert=_read(args.tls_cert, "certificate"),
                         tls_key=_read(args.tls_key, "key"), metrics_port=metrics_port,
@@ -65,7 +83,7 @@ def _config(args, replica: int = 0):
 
 
 async def _serve(cfg, port_file: str | None, grace: float) -> None:
-    from verifier.service.server import create_server
+    from verifier.service.server import hostport, create_server
     server = await create_server(cfg)
     await server.start()
     # Everything built so far lives for the whole process: move it out of the cyclic
@@ -80,10 +98,16 @@ async def _serve(cfg, port_file: str | None, grace: float) -> None:
         loop.add_signal_handler(sig, stop.set)
     if port_file:
         tmp = f"{port_file}.tmp{os.getpid()}"
-        Path(tmp).write_text(str(server.port))
+        # line 1: the gRPC port; line 2, when metrics are on: "metrics <port>"
+        text = f"{server.port}\n"
+        if server.metrics_port is not None:
+            text += f"metrics {server.metrics_port}\n"
+        Path(tmp).write_text(text)
         os.replace(tmp, port_file)
+    metrics = "" if server.metrics_port is None else \
+        f", metrics on http://{hostport(cfg.metrics_host, server.metrics_port)}/metrics"
     print(f"honest serve: listening on {server.address} (pid {os.getpid()}, "
-          f"{server.pool.n} solver workers)", file=sys.stderr, flush=True)
+          f"{server.pool.n} solver workers{metrics})", file=sys.stderr, flush=True)
     await stop.wait()
     print("honest serve: draining", file=sys.stderr, flush=True)
     await server.stop(grace)

@@ -23,13 +23,12 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from honest.v1 import verifier_pb2 as pb
-from honest.v1 import verifier_pb2_grpc as pb_grpc
 from verifier.errors import InvalidInput
 from verifier.grading import DEFAULT_REWARDS, RewardMap
 from verifier.limits import DEFAULT_LIMITS, Limits
 from verifier.service.cache import SolveCache
 from verifier.service.metrics import Metrics
-from verifier.service.servicer import VerifierServicer
+from verifier.service.servicer import ServiceLimits, VerifierServicer, add_to_server
 from verifier.service.workers import WorkerPool
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["Verifier"].full_name
@@ -44,19 +43,26 @@ class ServerConfig:
     workers: int = 0
     #: hard cap on one item's solve, seconds (a request deadline can only lower it)
     max_solve_s: float = 10.0
+    #: solved problems kept, at most this many and at most this many bytes
     cache_size: int = 100_000
+    cache_bytes: int = 256 * 1024 * 1024
     #: bearer token required on every call but health; None = no auth
     token: str | None = None
     tls_cert: bytes | None = None
     tls_key: bytes | None = None
-    #: Prometheus metrics HTTP port; None = off
+    #: Prometheus metrics HTTP port (0 = any free port); None = off
     metrics_port: int | None = None
+    #: address the metrics endpoint binds (loopback unless chosen on purpose)
+    metrics_host: str = "127.0.0.1"
     #: allow other processes to bind the same port (pre-forked replicas)
     reuseport: bool = False
     rewards: RewardMap = DEFAULT_REWARDS
     limits: Limits = DEFAULT_LIMITS
+    service_limits: ServiceLimits = ServiceLimits()
 
     def __post_init__(self):
+        if self.cache_size < 1 or self.cache_bytes < 1:
+            raise InvalidInput("the cache bounds (--cache-size, --cache-mib) must be positive")
         if self.workers < 0:
             raise InvalidInput(f"workers must be >= 0 (0 = one per core), got {self.workers}")
         if self.max_solve_s <= 0:
@@ -67,7 +73,7 @@ class ServerConfig:
             raise InvalidInput("the token is empty; put the secret in the token file")
 
 
-def _hostport(host: str, port: int) -> str:
+def hostport(host: str, port: int) -> str:
     """``host:port``, with IPv6 literals in brackets."""
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
@@ -132,13 +138,25 @@ class VerifierServer:
 
     @property
     def address(self) -> str:
-        return _hostport(self.config.host, self.port)
+        return hostport(self.config.host, self.port)
+
+    @property
+    def metrics_port(self) -> int | None:
+        """The port /metrics is served on once started (None when off)."""
+        return None if self._metrics_http is None else self._metrics_http.port
 
     async def start(self) -> None:
         await self.server.start()
         if self.config.metrics_port is not None:
-            self._metrics_http = self.metrics.serve_http(self.config.metrics_port,
-                                                         self.config.host)
+            try:
+                self._metrics_http = self.metrics.serve_http(
+                    self.config.metrics_port, self.config.metrics_host, self.config.token)
+            except OSError as e:
+                await self.server.stop(None)
+                self.pool.close()
+                raise InvalidInput(f"cannot serve metrics on "
+                                   f"{hostport(self.config.metrics_host, self.config.metrics_port)}"
+                                   f": {e.strerror}") from None
         for name in ("", SERVICE_NAME):
             await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
 
@@ -148,7 +166,7 @@ class VerifierServer:
             await self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
         await self.server.stop(grace)
         if self._metrics_http is not None:
-            self._metrics_http[0].shutdown()
+            self._metrics_http.shutdown()
         self.pool.close()
 
     async def wait(self) -> None:
@@ -180,15 +198,16 @@ async def create_server(cfg: ServerConfig = ServerConfig(), pool: WorkerPool | N
             None, lambda: WorkerPool(n, cfg.limits, on_restart=metrics.worker_restarts.inc))
     interceptors = [_TokenAuth(cfg.token)] if cfg.token else []
     server = grpc.aio.server(interceptors=interceptors, options=_options(cfg))
-    cache = SolveCache(cfg.cache_size)
-    servicer = VerifierServicer(pool, cache, metrics, cfg.rewards, cfg.max_solve_s)
-    pb_grpc.add_VerifierServicer_to_server(servicer, server)
+    cache = SolveCache(cfg.cache_size, cfg.cache_bytes)
+    servicer = VerifierServicer(pool, cache, metrics, cfg.rewards, cfg.max_solve_s,
+                                cfg.service_limits)
+    add_to_server(servicer, server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
         (SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
          reflection.SERVICE_NAME), server)
-    bind = _hostport(cfg.host, cfg.port)
+    bind = hostport(cfg.host, cfg.port)
     try:
         if cfg.tls_cert is not None:
             creds = grpc.ssl_server_credentials([(cfg.tls_key, cfg.tls_cert)])

@@ -44,9 +44,6 @@ def solve_payload(payload: tuple, limits: Limits = DEFAULT_LIMITS) -> Solution:
         problem = Problem.make(payload[1], list(payload[2]), payload[3])
     elif payload[0] == "text":
         problem = problem_from_text(payload[1], limits)
-    elif payload[0] == "sleep":  # test hook: a solve that never ends in time
-        time.sleep(payload[1])
-        raise EngineError("slept")
     else:
         raise EngineError(f"unknown job kind {payload[0]!r}")
     return solve(problem, limits)
@@ -72,6 +69,10 @@ def _worker_main(conn: Connection) -> None:
 
 class _WorkerDied(Exception):
     pass
+
+
+class Abandoned(DeadlineExceeded):
+    """A queued solve that no caller waits for any more; it never reached a worker."""
 
 
 class _Worker:
@@ -141,24 +142,31 @@ class WorkerPool:
             fresh.wait_ready(60.0)
             self._idle.put(fresh)
 
-    def run(self, payload: tuple, budget_s: float) -> Solution:
+    def run(self, payload: tuple, budget_s: float,
+            wanted: Callable[[], bool] = lambda: True) -> Solution:
         """Solve in a worker within ``budget_s`` seconds (waiting for a free worker counts).
 
+        ``wanted()`` is asked once a worker is free: when it says no (every caller has
+        left), the job is dropped with :class:`Abandoned` instead of occupying the worker.
         A worker found dead (crashed between jobs) is replaced and the job tried once more.
         """
         t_end = time.monotonic() + budget_s
         try:
-            return self._run_once(payload, t_end)
+            return self._run_once(payload, t_end, wanted)
         except _WorkerDied:
-            return self._run_once(payload, t_end, retry=False)
+            return self._run_once(payload, t_end, wanted, retry=False)
 
-    def _run_once(self, payload: tuple, t_end: float, retry: bool = True) -> Solution:
+    def _run_once(self, payload: tuple, t_end: float, wanted: Callable[[], bool],
+                  retry: bool = True) -> Solution:
         budget_s = t_end - time.monotonic()
         try:
             w = self._idle.get(timeout=max(0.0, budget_s))
         except queue.Empty:
             raise DeadlineExceeded(f"no solver worker became free within {budget_s:.3g} s; "
                                    "raise the deadline or add workers (--workers)") from None
+        if not wanted():
+            self._idle.put(w)
+            raise Abandoned("every caller left before a solver worker was free")
         try:
             w.conn.send(payload)
             if not w.conn.poll(max(0.0, t_end - time.monotonic())):
@@ -178,18 +186,10 @@ class WorkerPool:
             raise value
         return value
 
-    async def solve(self, payload: tuple, budget_s: float) -> Solution:
+    async def solve(self, payload: tuple, budget_s: float,
+                    wanted: Callable[[], bool] = lambda: True) -> Solution:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._threads, self.run, payload, budget_s)
-
-    def kill_one_for_test(self) -> int:
-        """Kill an idle worker's process without telling the pool (tests a crash)."""
-        w = self._idle.get(timeout=10)
-        pid = w.proc.pid
-        w.proc.kill()
-        w.proc.wait(5)
-        self._idle.put(w)
-        return pid
+        return await loop.run_in_executor(self._threads, self.run, payload, budget_s, wanted)
 
     def close(self) -> None:
         self._closed = True

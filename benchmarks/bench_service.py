@@ -57,7 +57,7 @@ def start_server(tmp: str, design: str, port: int) -> subprocess.Popen:
         cmd = [sys.executable, str(ROOT / "benchmarks" / "empty_server.py"), str(port), str(pf)]
     else:
         args = ["--workers", "2"] if design == "single" else ["--replicas", "2", "--workers", "1"]
-        cmd = [sys.executable, "-m", "verifier.cli", "serve", "--port", str(port),
+        cmd = [sys.executable, "-m", "honest_cli", "serve", "--port", str(port),
                "--port-file", str(pf), *args]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     t_end = time.monotonic() + 120

@@ -73,12 +73,12 @@ def main(argv=None) -> int:
     configure_cpu(args.threads)
     quiet_transformers()
     demo = DemoConfig(task=args.task)
-    module, cfg = generator_config(args.task, args.depth, args.size, args.distractors,
+    spec, cfg = generator_config(args.task, args.depth, args.size, args.distractors,
                                    args.rules)
     knobs = {k: v for k, v in (("size", args.size), ("distractors", args.distractors),
                                ("rules", args.rules)) if v}
-    train = list(module.generate(cfg, demo.n_train, demo.seed, progress=False))
-    test = list(module.generate(cfg, demo.n_test, demo.seed + 1_000_003, progress=False))
+    train = list(spec.generate(cfg, demo.n_train, demo.seed, progress=False))
+    test = list(spec.generate(cfg, demo.n_test, demo.seed + 1_000_003, progress=False))
 
     t0 = time.perf_counter()
     model, tokenizer = embedded_policy(

@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def run_honest(*args, input_text=None, timeout=600, env=None):
     """Run the ``honest`` CLI in a subprocess; returns CompletedProcess."""
     e = dict(os.environ, PYTHONUNBUFFERED="1", **(env or {}))
-    return subprocess.run([sys.executable, "-m", "verifier.cli", *map(str, args)],
+    return subprocess.run([sys.executable, "-m", "honest_cli", *map(str, args)],
                           input=input_text, capture_output=True, text=True, timeout=timeout,
                           cwd=ROOT, env=e)
 

@@ -56,7 +56,7 @@ class ServeProcess:
         self.port_file = tmp / f"{name}.port"
         self.log = open(tmp / f"{name}.log", "w")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "verifier.cli", "serve", "--port", str(port),
+            [sys.executable, "-m", "honest_cli", "serve", "--port", str(port),
              "--port-file", str(self.port_file), "--workers", "1", *args],
             cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT,
             env=dict(os.environ, PYTHONUNBUFFERED="1"))

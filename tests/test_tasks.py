@@ -6,7 +6,8 @@ import random
 import pytest
 
 from helpers import read_jsonl, run_honest
-from verifier.problem import Problem, check, problem_from_text, solve
+from verifier.problem import Problem, check, solve
+from verifier.tasks import problem_from_text
 from verifier.tasks import graphla, graphli
 from verifier.tasks.common import is_unanswerable_slot
 

@@ -12,7 +12,7 @@ from trainer.data import prompt_text, read_items
 from trainer.rewards import (LocalScorer, ScoringFailed, VerifierReward, group_metrics,
                              make_scorer)
 from verifier.errors import InvalidInput
-from verifier.problem import problem_from_text
+from verifier.tasks import problem_from_text
 from verifier.tasks import graphla, graphli
 
 LOGIC = {"domain": "logic", "premises": ["a -> b", "a"], "query": "b"}
@@ -204,7 +204,7 @@ def test_read_items_rejects_a_directory_and_non_utf8(tmp_path):
 
 
 def test_honest_cli_registers_trainer_commands_without_importing_torch():
-    code = ("import json, sys, verifier.cli as c; p = c.build_parser(); "
+    code = ("import json, sys, honest_cli as c; p = c.build_parser(); "
             "print(json.dumps(sorted(m for m in ('torch', 'transformers', 'trl') "
             "if m in sys.modules))); "
             "print(p.format_usage())")

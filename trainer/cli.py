@@ -1,4 +1,4 @@
-"""``honest train``, ``honest eval`` and ``honest demo`` (registered by ``verifier/cli.py``).
+"""``honest train``, ``honest eval`` and ``honest demo`` (the trainer's subcommands of ``honest``).
 
     honest train --method sft    --data train.jsonl --out runs/sft
     honest train --method anchor --data train.jsonl --out runs/a --model runs/sft
@@ -86,11 +86,16 @@ def add_demo_parser(sub) -> None:
     p.set_defaults(handler=demo_module.handle)
 
 
-def add_parsers(sub) -> None:
+#: what train/eval/demo import when they run: the ``train`` extra (torch comes first, pinned)
+NEEDS = ("torch", "transformers", "trl", "datasets", "accelerate", "matplotlib")
+
+
+def add_commands(sub) -> None:
     add_train_parser(sub)
     add_eval_parser(sub)
-    if "demo" not in sub.choices:  # verifier/demo.py's placeholder may still claim the name
-        add_demo_parser(sub)
+    add_demo_parser(sub)
+    for name in ("train", "eval", "demo"):
+        sub.choices[name].set_defaults(needs=NEEDS, extra="train")
 
 
 def _setup(args) -> None:

@@ -28,10 +28,10 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field, replace
 
-from verifier.errors import HonestError, InvalidInput
 from trainer.config import EvalConfig, RLConfig, SFTConfig, TinyModelConfig, positive_int
+from verifier import tasks
+from verifier.errors import HonestError, InvalidInput
 
-TASKS = ("graphla", "graphli")
 
 
 @dataclass(frozen=True)
@@ -50,8 +50,6 @@ class DemoConfig:
     eval: EvalConfig = field(default_factory=EvalConfig)
 
     def __post_init__(self):
-        if self.task not in TASKS:
-            raise InvalidInput(f"demo task must be one of {', '.join(TASKS)}, got {self.task!r}")
         if self.n_train < 1 or self.n_test < 1:
             raise InvalidInput(f"need at least one train and one test item, got n_train="
                                f"{self.n_train}, n_test={self.n_test}")
@@ -66,27 +64,20 @@ QUICK = dict(n_train=100, n_test=20, sft=SFTConfig(steps=20, batch_size=16),
 
 def generator_config(task: str, depth: str, size: str | None = None,
                      distractors: str | None = None, rules: str | None = None):
-    """``(generator module, its config)``. The defaults are small problems, which keep
-    prompts and trajectories short enough for a CPU run; ``size`` (dishes for GraphLA,
-    atoms for GraphLI), ``distractors`` and ``rules`` (GraphLI, comma-separated)
-    override them."""
-    from verifier.tasks import graphla, graphli
-    if task == "graphla":
-        if rules:
-            raise InvalidInput("--rules is a GraphLI knob; GraphLA has no inference rules")
-        return graphla, graphla.GraphLAConfig(depth=depth, dishes=size or "3-5",
-                                              distractors=distractors or "0-1")
-    knobs = {"rules": tuple(r.strip() for r in rules.split(","))} if rules else {}
-    return graphli, graphli.GraphLIConfig(depth=depth, atoms=size or "3-6",
-                                          distractors=distractors or "0-2", **knobs)
+    """``(task spec, its generator config)``: the task's small-problem demo defaults
+    (short prompts and trajectories for a CPU run) unless ``size`` (dishes for GraphLA,
+    atoms for GraphLI), ``distractors`` or ``rules`` (GraphLI, comma-separated) say else."""
+    from verifier import tasks
+    spec = tasks.get(task)
+    return spec, spec.demo_config(depth, size, distractors, rules=rules)
 
 
 def make_data(cfg: DemoConfig, out: str, progress: bool) -> tuple[list[dict], list[dict]]:
     from trainer.data import write_items
-    module, gen_cfg = generator_config(cfg.task, cfg.depth, cfg.size, cfg.distractors,
+    spec, gen_cfg = generator_config(cfg.task, cfg.depth, cfg.size, cfg.distractors,
                                        cfg.rules)
-    train = list(module.generate(gen_cfg, cfg.n_train, cfg.seed, progress=progress))
-    test = list(module.generate(gen_cfg, cfg.n_test, cfg.seed + 1_000_003, progress=progress))
+    train = list(spec.generate(gen_cfg, cfg.n_train, cfg.seed, progress=progress))
+    test = list(spec.generate(gen_cfg, cfg.n_test, cfg.seed + 1_000_003, progress=progress))
     write_items(train, os.path.join(out, "train.jsonl"))
     write_items(test, os.path.join(out, "test.jsonl"))
     return train, test
@@ -175,7 +166,7 @@ def run_demo(cfg: DemoConfig, out: str, scorer, where: str, progress: bool = Tru
 def add_demo_arguments(p: argparse.ArgumentParser) -> None:
     d = DemoConfig()
     p.add_argument("--out", default="runs/demo", help="where data, models and reports go")
-    p.add_argument("--task", choices=TASKS, default=d.task)
+    p.add_argument("--task", choices=tasks.names(), default=d.task)
     p.add_argument("--n-train", type=int, default=d.n_train)
     p.add_argument("--n-test", type=int, default=d.n_test)
     p.add_argument("--depth", default=d.depth, help="reasoning depth range (default %(default)s)")

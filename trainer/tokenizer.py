@@ -40,27 +40,21 @@ def split_pieces(text: str) -> list[str]:
 
 
 def task_texts(n_per_task: int = 300, seed: int = 12345) -> Iterable[str]:
-    """Prompts and trajectories of a fixed sample of both tasks (the vocabulary source)."""
-    from verifier.tasks import graphla, graphli
-    configs = [
-        (graphla, graphla.GraphLAConfig(depth="1-6", dishes="3-16", distractors="0-6")),
-        (graphli, graphli.GraphLIConfig(depth="1-8", atoms="3-20", distractors="0-6")),
-    ]
-    for module, cfg in configs:
-        for item in module.generate(cfg, n_per_task, seed):
+    """Prompts and trajectories of a fixed sample of every task (the vocabulary source)."""
+    from verifier import tasks
+    for spec in tasks.all_tasks():
+        for item in spec.generate(spec.vocabulary_config, n_per_task, seed):
             yield item["prompt"]
             yield item["trajectory"]
 
 
 def _closed_vocabulary() -> set[str]:
-    """Every dish/atom word and printable ASCII character, with and without the space marker."""
-    from verifier.tasks import graphla, graphli
+    """Every task's words (dish and atom words, premise-language names such as
+    ``large_samosa``) and printable ASCII character, with and without the space marker."""
+    from verifier import tasks
     words: set[str] = set()
-    for singular, plural in graphla.DISHES.values():
-        words.update(singular.split() + plural.split())
-    for subject, adjective in graphli.ATOMS.values():
-        words.update((subject, adjective))
-    words.update(graphla.DISHES)  # premise-language names, e.g. "large_samosa" pieces
+    for spec in tasks.all_tasks():
+        words |= spec.words()
     pieces: set[str] = set()
     for w in words:
         for p in split_pieces(w):

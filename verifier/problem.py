@@ -3,7 +3,7 @@
 A :class:`Problem` is ``domain`` (``linear`` | ``logic``), ``premises`` (one
 equation or formula per string) and ``query`` (a name, or a formula). The
 natural-language prompt of a generated item can be turned into one with
-:func:`problem_from_text`.
+:func:`verifier.tasks.problem_from_text`.
 """
 
 from __future__ import annotations
@@ -107,19 +107,3 @@ def check(problem: Problem, response: str, rewards: RewardMap = DEFAULT_REWARDS,
     """Solve ``problem`` and grade ``response`` against it."""
     solution = solve(problem, limits)
     return CheckResult(solution, grade(solution, response, rewards))
-
-
-def problem_from_text(text: str, limits: Limits = DEFAULT_LIMITS) -> Problem:
-    """Turn the natural-language prompt of a GraphLA or GraphLI item into a Problem."""
-    if not isinstance(text, str):
-        raise InvalidInput("problem text must be a string")
-    if len(text) > limits.max_problem_chars:
-        raise LimitExceeded(f"problem text is {len(text)} characters; the limit is "
-                            f"{limits.max_problem_chars}")
-    from verifier.tasks import graphla, graphli
-    if graphla.QUESTION_RE.search(text):
-        return graphla.parse_prompt(text)
-    if graphli.QUESTION_RE.search(text):
-        return graphli.parse_prompt(text)
-    raise ParseError("not a GraphLA or GraphLI problem: found neither a question "
-                     "'How much does ... cost?' nor 'Is it true that ...?'", where="problem text")

@@ -38,7 +38,8 @@ from verifier.solution import Solution
 
 def solve_payload(payload: tuple, limits: Limits = DEFAULT_LIMITS) -> Solution:
     """Solve ``("structured", domain, premises, query)`` or ``("text", prompt)``."""
-    from verifier.problem import Problem, problem_from_text, solve
+    from verifier.problem import Problem, solve
+    from verifier.tasks import problem_from_text
 
     if payload[0] == "structured":
         problem = Problem.make(payload[1], list(payload[2]), payload[3])

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import random
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
 from verifier.errors import InvalidInput
@@ -107,3 +107,75 @@ def join_list(items: list[str]) -> str:
 
 def capitalize(s: str) -> str:
     return s[:1].upper() + s[1:]
+
+
+#: knobs every task takes (CLI flag names with ``-`` as ``_``)
+COMMON_KNOBS = ("depth", "distractors", "cut_depth", "unanswerable_share")
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """What the rest of the project needs to know about one task; each task module
+    defines one as ``TASK`` and :mod:`verifier.tasks` finds it (a new task is one file).
+
+    ``size_knob`` names the config field the generic ``size`` knob sets (dishes, atoms);
+    ``list_knobs`` are task knobs given as comma lists on the command line; ``demo``
+    holds the small-problem defaults (``size``, ``distractors``) of CPU demos;
+    ``vocabulary_config`` is a config wide enough that its items use every word a
+    tokenizer for the task needs, and ``words`` lists the task's closed vocabulary.
+    """
+
+    name: str
+    #: how people write the name (GraphLA), and the question its prompts ask
+    title: str
+    question_hint: str
+    domain: str
+    config_class: type
+    generate_item: Callable[[Any, int, int], dict]
+    parse_prompt: Callable[[str], Any]
+    question_re: re.Pattern
+    size_knob: str
+    list_knobs: tuple[str, ...] = ()
+    demo: dict = field(default_factory=dict)
+    vocabulary_config: Any = None
+    words: Callable[[], set[str]] = set
+
+    @property
+    def knobs(self) -> tuple[str, ...]:
+        """Every knob this task's :meth:`config` takes."""
+        fields = [f for f in self.config_class.__dataclass_fields__ if f not in COMMON_KNOBS]
+        return COMMON_KNOBS + ("size",) + tuple(fields)
+
+    def config(self, **knobs):
+        """The generator config from knob values as a CLI gives them (``None`` = default):
+        numbers or ranges as text, list knobs as comma-separated text. A knob another
+        task has is an error that says which task it belongs to."""
+        kw: dict[str, Any] = {}
+        for key, value in knobs.items():
+            if value is None:
+                continue
+            if key not in self.knobs:
+                from verifier import tasks  # the registry imports this module
+                flag = "--" + key.replace("_", "-")
+                owners = [t.title for t in tasks.all_tasks() if key in t.knobs]
+                whose = f"a {' and '.join(owners)} knob" if owners else "no task's knob"
+                raise InvalidInput(f"{flag} is {whose}, not a {self.title} one; {self.title} "
+                                   "takes " + ", ".join("--" + k.replace("_", "-")
+                                                        for k in self.knobs if k != "size"))
+            if key == "size":
+                key = self.size_knob
+            if key in self.list_knobs and isinstance(value, str):
+                value = tuple(x.strip() for x in value.split(",") if x.strip())
+            kw[key] = value
+        return self.config_class(**kw)
+
+    def demo_config(self, depth: str, size: str | None = None, distractors: str | None = None,
+                    **knobs):
+        """A config for a CPU demo: small problems unless ``size``/``distractors`` say else."""
+        return self.config(depth=depth, size=size or self.demo.get("size"),
+                           distractors=distractors or self.demo.get("distractors"), **knobs)
+
+    def generate(self, cfg, n: int, seed: int, progress: bool = False) -> Iterator[dict]:
+        """Yield ``n`` items (item ``i`` depends only on ``cfg``, ``seed`` and ``i``)."""
+        return generate_many(lambda i: self.generate_item(cfg, seed, i), n, progress,
+                             self.title)

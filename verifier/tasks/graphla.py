@@ -36,9 +36,10 @@ from verifier.errors import InvalidInput, ParseError
 from verifier.lang.linear import parse_linear_equation
 from verifier.problem import Problem
 from verifier.solution import DETERMINED, UNDETERMINED
-from verifier.tasks.common import (ANSWER_LINE_HELP, WORD_NUMBERS, IntRange, bullet_list,
-                                   capitalize, count_phrase, generate_many, is_unanswerable_slot,
-                                   item_rng, join_list, make_item, premises_block)
+from verifier.tasks.common import (ANSWER_LINE_HELP, WORD_NUMBERS, IntRange, TaskSpec,
+                                   bullet_list, capitalize, count_phrase, generate_many,
+                                   is_unanswerable_slot, item_rng, join_list, make_item,
+                                   premises_block)
 
 # (singular, plural)
 _BASE_DISHES = [
@@ -401,3 +402,20 @@ def generate_item(cfg: GraphLAConfig, seed: int, index: int, max_tries: int = 50
 def generate(cfg: GraphLAConfig, n: int, seed: int, progress: bool = False):
     """Yield ``n`` GraphLA items."""
     return generate_many(lambda i: generate_item(cfg, seed, i), n, progress, "GraphLA")
+
+
+def _words() -> set[str]:
+    """Dish words as the prompts spell them, and the premise-language names."""
+    words = set(DISHES)
+    for singular, plural in DISHES.values():
+        words.update(singular.split() + plural.split())
+    return words
+
+
+TASK = TaskSpec(
+    name="graphla", title="GraphLA", question_hint="'How much does ... cost?'",
+    domain="linear", config_class=GraphLAConfig, generate_item=generate_item,
+    parse_prompt=parse_prompt, question_re=QUESTION_RE, size_knob="dishes",
+    list_knobs=("perturbations",), demo={"size": "3-5", "distractors": "0-1"},
+    vocabulary_config=GraphLAConfig(depth="1-6", dishes="3-16", distractors="0-6"),
+    words=_words)

@@ -42,9 +42,9 @@ from verifier.errors import InvalidInput, ParseError
 from verifier.lang.logic import Formula, formula_to_text
 from verifier.problem import Problem
 from verifier.solution import DETERMINED, UNDETERMINED
-from verifier.tasks.common import (ANSWER_LINE_HELP, IntRange, bullet_list, capitalize,
-                                   generate_many, is_unanswerable_slot, item_rng, make_item,
-                                   premises_block)
+from verifier.tasks.common import (ANSWER_LINE_HELP, IntRange, TaskSpec, bullet_list,
+                                   capitalize, generate_many, is_unanswerable_slot, item_rng,
+                                   make_item, premises_block)
 
 _SUBJECTS = [
     "alarm", "door", "lamp", "window", "kettle", "garden", "bell", "radio", "oven", "fridge",
@@ -384,3 +384,17 @@ def generate_item(cfg: GraphLIConfig, seed: int, index: int, max_tries: int = 50
 def generate(cfg: GraphLIConfig, n: int, seed: int, progress: bool = False):
     """Yield ``n`` GraphLI items."""
     return generate_many(lambda i: generate_item(cfg, seed, i), n, progress, "GraphLI")
+
+
+def _words() -> set[str]:
+    """Subjects and adjectives of the atoms, as the prompts spell them."""
+    return {w for pair in ATOMS.values() for w in pair}
+
+
+TASK = TaskSpec(
+    name="graphli", title="GraphLI", question_hint="'Is it true that ...?'",
+    domain="logic", config_class=GraphLIConfig, generate_item=generate_item,
+    parse_prompt=parse_prompt, question_re=QUESTION_RE, size_knob="atoms",
+    list_knobs=("interventions", "rules"), demo={"size": "3-6", "distractors": "0-2"},
+    vocabulary_config=GraphLIConfig(depth="1-8", atoms="3-20", distractors="0-6"),
+    words=_words)

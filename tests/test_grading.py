@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from verifier.errors import InvalidInput
-from verifier.grading import RewardMap, extract_answer, grade, interpret_answer
+from verifier.grading import ParsedAnswer, RewardMap, extract_answer, grade, interpret_answer
 from verifier.problem import Problem, check, solve
 
 
@@ -46,6 +46,8 @@ LIN_UND = Problem.make("linear", ["a + b = 3"], "b")
 LOG_DET = Problem.make("logic", ["a -> b", "a"], "b")
 LOG_NEG = Problem.make("logic", ["a -> b", "~b"], "a")
 LOG_UND = Problem.make("logic", ["a | b"], "a")
+LIN_FIVE = Problem.make("linear", ["a = 5"], "a")
+LIN_29 = Problem.make("linear", ["a = 29"], "a")
 
 
 @pytest.mark.parametrize("problem,response,verdict", [
@@ -80,17 +82,119 @@ def test_inconsistent_premises_are_flagged():
     assert r.to_dict()["inconsistent"] is True
 
 
+@pytest.mark.parametrize("raw,value", [
+    ("$ 12", 12), ("12 dollars", 12), ("- 3/4", Fraction(-3, 4)), ("3 / 4", Fraction(3, 4)),
+    ("- 3 / 4", Fraction(-3, 4)), ("1,200", 1200), ("\\frac{3}{4}", Fraction(3, 4)),
+    ("- \\frac {3}{4}", Fraction(-3, 4)), ("$3.00", 3), ("12 USD", 12), ("-$3", -3),
+    ("US$ 12", 12),
+])
+def test_interpret_answer_allows_spaces_after_a_sign_and_around_the_bar(raw, value):
+    assert interpret_answer(raw) == ParsedAnswer("number", Fraction(value))
+
+
+@pytest.mark.parametrize("raw", ["1 0/2", "1 2", "1 000", "3 1/2", "1 $ 2", "1 dollars 2",
+                                 "\\frac{1 2}{4}", "1/2 0"])
+def test_interpret_answer_rejects_spaces_between_digits(raw):
+    assert interpret_answer(raw) is None
+
+
+def test_grade_does_not_join_digits_across_a_space():
+    assert grade(solve(LIN_FIVE), "Answer: 1 0/2").verdict == "unparsable"
+
+
+def test_extract_answer_slices_the_text_it_searched():
+    # "İ" lower-cases to two characters: offsets found in text.lower() pointed 10
+    # characters too far into the text, at the hedged line's "5"
+    text = "İ" * 10 + "\nAnswer: 7\nAnswer: 5 or 7 or Unknown"
+    assert extract_answer(text) == "5 or 7 or Unknown"
+    assert grade(solve(LIN_FIVE), text).verdict == "unparsable"
+
+
+@pytest.mark.parametrize("rewards", [{"correct": float("nan")}, {"correct": float("inf")},
+                                     {"wrong_answer": float("-inf")}, {"correct": 10 ** 400}])
+def test_reward_map_rejects_non_finite_rewards(rewards):
+    (verdict,) = rewards
+    with pytest.raises(InvalidInput, match=rf"{verdict}.*must be finite numbers"):
+        RewardMap(rewards)
+
+
+@pytest.mark.parametrize("text", ["correct=nan", "correct=inf", "unwarranted_answer=-inf",
+                                  "correct=1, wrong_answer=NaN", "correct=1e999"])
+def test_reward_map_parse_rejects_non_finite_rewards(text):
+    with pytest.raises(InvalidInput, match="must be finite numbers"):
+        RewardMap.parse(text)
+
+
+@pytest.mark.parametrize("value", ["1", None, True, [1.0]])
+def test_reward_map_rejects_non_numbers(value):
+    with pytest.raises(InvalidInput, match="correct.*not a number"):
+        RewardMap({"correct": value})
+
+
+def test_reward_map_accepts_finite_numbers():
+    rm = RewardMap({"correct": 1, "wrong_answer": -0.5, "unparsable": Fraction(-1, 4)})
+    assert (rm("correct"), rm("wrong_answer"), rm("unparsable")) == (1.0, -0.5, -0.25)
+
+
+@pytest.mark.parametrize("problem,response", [
+    (LIN_29, "a is 29.\nAnswer: 29<|im_end|>"),
+    (LIN_29, "so \\boxed{29}</s>"),
+    (LIN_29, "<answer>29</answer><|endoftext|>"),
+    (LIN_29, "Answer: 29<eos>"),
+    (LIN_29, "Answer: 29 <|eot_id|>\n<|end_of_text|>\n"),
+    (LIN_29, "**Answer:** 29<|im_end|>"),
+    (LIN_29, "Answer: 29<｜end▁of▁sentence｜>"),  # DeepSeek's full-width bars
+    (LIN_29, "<answer>29<|im_end|></answer>"),  # at the end of the extracted answer
+    (LIN_UND, "Answer: Unknown<|eot_id|><|end_of_text|>"),
+])
+def test_grade_reads_an_answer_before_end_of_sequence_markers(problem, response):
+    assert check(problem, response).grade.verdict == "correct"
+
+
+@pytest.mark.parametrize("response,answer", [
+    ("Answer: 2<|im_end|>9", "2<|im_end|>9"),
+    ("Answer: 29<|im_end|>\nAnswer: 4", "4"),
+    ("<|im_start|>Answer: 29", None),  # only trailing markers go: no line starts "Answer"
+])
+def test_extract_answer_keeps_markers_that_are_not_at_the_end(response, answer):
+    assert extract_answer(response) == answer
+    assert check(LIN_29, response).grade.verdict != "correct"
+
+
+# --- a forward-scanning reference, and properties checked against it -------------------
+
 _REF_LINE = re.compile(r"^[ \t>*#_]*(?:final[ \t]+)?answer[ \t*_]*:[ \t*_]*(.*?)[ \t*_]*$",
                        re.I | re.M)
+_REF_TAG = re.compile(r"<answer>\s*(.*?)\s*</answer>", re.I | re.S)
+_REF_TOKEN = r"<[|｜][^\s<>|｜]{1,64}[|｜]>|</s>|<eos>|<end_of_turn>"
+_REF_TAIL = re.compile(rf"(?:\s|{_REF_TOKEN})*\Z")
+
+
+def reference_strip_tokens(text):
+    return text[:_REF_TAIL.search(text).start()]
+
+
+def reference_boxed(text):
+    """Every ``\\boxed{...}`` with balanced braces, by counting depth from each box."""
+    out = []
+    for m in re.finditer(r"\\boxed\s*\{", text):
+        depth, i = 1, m.end()
+        while i < len(text) and depth:
+            depth += {"{": 1, "}": -1}.get(text[i], 0)
+            i += 1
+        if depth == 0:
+            out.append((m.start(), text[m.end():i - 1]))
+    return out
 
 
 def reference_extract(text):
-    """Forward-scanning reference: every marker found by regex, the last one wins."""
+    """Forward-scanning reference: every marker found by regex in the text without its
+    trailing special tokens; the one that starts last wins."""
+    text = reference_strip_tokens(text)
     found = [(m.start(), m.group(1)) for m in _REF_LINE.finditer(text)]
-    found += [(m.start(), m.group(1)) for m in re.finditer(r"<answer>\s*(.*?)\s*</answer>",
-                                                           text, re.I | re.S)]
-    found += [(m.start(), m.group(1)) for m in re.finditer(r"\\boxed\{([^{}]*)\}", text)]
-    return max(found)[1].strip() if found else None
+    found += [(m.start(), m.group(1)) for m in _REF_TAG.finditer(text)]
+    found += reference_boxed(text)
+    return reference_strip_tokens(max(found)[1].strip()) if found else None
 
 
 pieces = st.sampled_from(["Answer: 3", "answer:", "Final answer: Unknown", "\n", " ", "x",
@@ -102,3 +206,66 @@ pieces = st.sampled_from(["Answer: 3", "answer:", "Final answer: Unknown", "\n",
 @given(st.lists(pieces, max_size=12).map("".join))
 def test_extract_answer_matches_a_forward_scan(text):
     assert extract_answer(text) == reference_extract(text)
+
+
+SPECIAL_TOKENS = ["<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<|end_of_text|>", "</s>",
+                  "<eos>", "<end_of_turn>", "<｜end▁of▁sentence｜>"]
+fragments = st.sampled_from([
+    "Answer: 3", "answer:", "FINAL  ANSWER :", "Final answer: Unknown", "**Answer:** 2", "#> ",
+    "Answer", ":", "\n", "\r\n", " ", "\t", "*", "_", "x", "7", "1 0/2", "İ", "ſ", "\x00",
+    "<answer>", "</answer>", "<ANSWER>", "</Answer>", "<answer>5</answer>", "\\boxed{",
+    "\\boxed {", "\\boxed{7}", "{", "}", "<", ">", "<|", "|>", "<|x", *SPECIAL_TOKENS])
+fragment_texts = st.lists(fragments, max_size=16).map("".join)
+any_texts = st.lists(st.one_of(fragments, st.text(max_size=6)), max_size=12).map("".join)
+
+
+@settings(max_examples=300)
+@given(any_texts)
+def test_extract_answer_returns_stripped_text_or_none(text):
+    answer = extract_answer(text)
+    assert answer is None or (isinstance(answer, str) and answer == answer.strip())
+
+
+@settings(max_examples=300)
+@given(fragment_texts)
+def test_extract_answer_matches_the_reference_on_marker_fragments(text):
+    assert extract_answer(text) == reference_extract(text)
+
+
+@settings(max_examples=300)
+@given(any_texts, st.sampled_from(SPECIAL_TOKENS), st.sampled_from(["", "\n", " \n "]))
+def test_extract_answer_ignores_an_appended_special_token(text, token, gap):
+    assert extract_answer(text + gap + token) == extract_answer(text)
+
+
+@settings(max_examples=300)
+@given(any_texts, st.integers(1, 12))
+def test_extract_answer_ignores_a_preceding_line_of_lengthening_characters(text, n):
+    # "İ" is longer lower-cased: positions must not drift past it
+    assert extract_answer("İ" * n + "\n" + text) == extract_answer(text)
+
+
+numeric_fragments = st.sampled_from(["1", "0", "12", " ", "/", "-", "+", "$", ".", ",",
+                                     "\\frac{", "}{", "}", "dollars", " USD", "\\text{", "٣",
+                                     "\\boxed{", "Unknown", "İ", "\x00"])
+answer_texts = st.one_of(st.text(max_size=40),
+                         st.lists(numeric_fragments, max_size=10).map("".join))
+
+
+@settings(max_examples=300)
+@given(answer_texts)
+def test_interpret_answer_never_raises(raw):
+    parsed = interpret_answer(raw)
+    assert parsed is None or isinstance(parsed, ParsedAnswer)
+    if parsed is not None and parsed.kind == "number":
+        assert isinstance(parsed.value, Fraction)
+
+
+numeric_texts = st.lists(numeric_fragments, max_size=5).map("".join)
+
+
+@settings(max_examples=300)
+@given(numeric_texts, st.sampled_from("0123456789٣"), st.sampled_from([" ", "  ", "\t", " \t"]),
+       st.sampled_from("0123456789٣"), numeric_texts)
+def test_interpret_answer_never_joins_digits_across_spaces(before, left, gap, right, after):
+    assert interpret_answer(before + left + gap + right + after) is None

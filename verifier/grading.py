@@ -1,9 +1,21 @@
 """Grading a completion against what the premises entail.
 
-1. Extract the final answer: the last of ``Answer: <value>`` (a line),
-   ``\\boxed{<value>}`` and ``<answer><value></answer>`` in the text.
+1. Extract the final answer: the content of whichever marker *starts* last of
+   an ``Answer: <value>`` line (also ``Final answer:``, ``**Answer:**``),
+   ``<answer><value></answer>`` and ``\\boxed{<value>}`` (braces balanced; in a
+   nested box the inner one starts later and wins). ``Answer`` and the tags
+   match in any case. Special-token markers that RL frameworks keep on the text
+   (``<|im_end|>``, ``<|endoftext|>``, ``<|eot_id|>``, any ``<|...|>``, also with
+   DeepSeek's full-width bars, ``</s>``, ``<eos>``, ``<end_of_turn>``) are removed
+   at the *end* of the completion and at the end of the extracted answer, with
+   any whitespace between them; a marker anywhere else stays text
+   (``Answer: 2<|im_end|>9`` is unreadable, not 29). Extraction takes time
+   linear in the completion's length, whatever it contains (every marker is
+   found in one pass; none is re-scanned per occurrence).
 2. Read it as ``Unknown``, ``True``/``False``, or an exact number (``$12``,
-   ``12 dollars``, ``-3/4``, ``0.75``, ``\\frac{3}{4}``, ``1,200``).
+   ``12 dollars``, ``-3/4``, ``- 3 / 4``, ``0.75``, ``\\frac{3}{4}``, ``1,200``).
+   Spaces are allowed after a sign and around a fraction bar only: ``1 0/2`` is
+   unreadable, never 5.
 3. Compare with the engine's :class:`~verifier.solution.Solution`:
 
    ==================== =========================================================
@@ -19,12 +31,15 @@
    ==================== =========================================================
 
 Rewards come from a :class:`RewardMap` (1.0 for ``correct``, 0.0 otherwise by
-default). A completion that could not be *scored* (engine error, timeout) never
-reaches this module: the caller gets the exception, not a 0.
+default; every reward must be a finite number). A completion that could not be
+*scored* (engine error, timeout) never reaches this module: the caller gets the
+exception, not a 0.
 """
 
 from __future__ import annotations
 
+import math
+import numbers
 import re
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -43,60 +58,131 @@ VERDICTS = (CORRECT, WRONG_ANSWER, UNWARRANTED_ANSWER, WRONG_ABSTENTION, UNPARSA
 MAX_RESPONSE_CHARS = 200_000
 MAX_ANSWER_CHARS = 200
 
-_ANSWER_LINE = re.compile(
-    r"^[ \t>*#_]*(?:final[ \t]+)?answer[ \t*_]*:[ \t*_]*(.*?)[ \t*_]*$", re.I | re.M)
-_ANSWER_TAG = re.compile(r"<answer>\s*(.*?)\s*</answer>", re.I | re.S)
+# Every pattern below runs on the original text, never on a lower-cased copy:
+# lower-casing can lengthen a string ("İ" becomes two characters), and offsets found
+# in the copy would then slice the wrong part of the original.
+#
+# The value is taken greedily to the end of the line and its " \t*_" trimmed in
+# Python: a lazy value followed by `[ \t*_]*$` backtracks quadratically on a long
+# run of spaces.
+_ANSWER_LINE = re.compile(r"^[ \t>*#_]*(?:final[ \t]+)?answer[ \t*_]*:(.*)", re.I | re.M)
+_LINE_TRIM = " \t*_"
+#: lines with a ":" tried one by one from the end before one forward scan takes
+#: over (completions usually end with their Answer: line)
+_LINES_FROM_END = 8
+_TAG_OPEN = re.compile(r"<answer>", re.I)
+_TAG_CLOSE = re.compile(r"</answer>", re.I)
+_BOXED = re.compile(r"\\boxed\s*\{")
+_BRACE = re.compile(r"[{}]")
+# End-of-sequence and chat-turn markers, as tokenizers decode them.
+_SPECIAL_TOKEN = re.compile(r"<[|｜][^\s<>|｜]{1,64}[|｜]>|</s>|<eos>|<end_of_turn>")
+_SPECIAL_TOKEN_MAX_CHARS = 68
+
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d+)?|\.\d+)(?:/[+-]?\d+(?:\.\d+)?)?\Z")
-_FRAC = re.compile(r"([+-]?)\\[dt]?frac\{\s*([+-]?\d+)\s*\}\{\s*([+-]?\d+)\s*\}\Z")
+_FRAC = re.compile(
+    r"([+-]?)\\[dt]?frac\s*\{\s*([+-]?\d+)\s*\}\s*\{\s*([+-]?\d+)\s*\}\Z")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
+_CURRENCY = re.compile(r"(?i)\s*(?:us\s*)?(?:dollars?|usd|\\\$|\$)\s*")
+_SIGN_SPACE = re.compile(r"^([+-])\s+")
+_BAR_SPACE = re.compile(r"\s*/\s*")
 
 
-def _boxed(text: str) -> list[tuple[int, str]]:
-    """Contents of every ``\\boxed{...}``, with balanced braces, and their positions."""
-    out = []
-    for m in re.finditer(r"\\boxed\s*\{", text):
-        depth, i = 1, m.end()
-        while i < len(text) and depth:
-            depth += {"{": 1, "}": -1}.get(text[i], 0)
-            i += 1
-        if depth == 0:
-            out.append((m.start(), text[m.end():i - 1]))
-    return out
+def _strip_special_tokens(text: str) -> str:
+    """``text`` without the special-token markers, and the whitespace around them, at
+    its end (``"29 <|im_end|>\\n<|endoftext|>"`` → ``"29"``). Linear time: each
+    marker is recognised from its last ``<``, at most a token's length back."""
+    end = len(text.rstrip())
+    while end and text[end - 1] == ">":
+        start = text.rfind("<", max(0, end - _SPECIAL_TOKEN_MAX_CHARS), end)
+        if start < 0 or _SPECIAL_TOKEN.fullmatch(text, start, end) is None:
+            break
+        end = start
+        while end and text[end - 1].isspace():
+            end -= 1
+    return text if end == len(text) else text[:end]
 
 
-def _last_answer_line(text: str, lower: str) -> tuple[int, str] | None:
-    """The last line that is an ``Answer:`` line, found by scanning back from the end
-    (completions end with it, so this is much cheaper than a forward regex scan)."""
-    end = len(lower)
-    while True:
-        i = lower.rfind("answer", 0, end)
-        if i < 0:
+def _last_answer_line(text: str) -> tuple[int, str] | None:
+    """The last ``Answer:`` line: where it starts and its value.
+
+    Completions usually end with it, so lines are tried from the end first, jumping
+    (in C, with rfind) to the previous line that holds a ":"; past a few such lines
+    one forward scan finds the last match. Either way each line is matched at most
+    once, so this is linear however long a line or however many there are."""
+    stop = len(text)
+    for _ in range(_LINES_FROM_END):
+        colon = text.rfind(":", 0, stop)
+        if colon < 0:
             return None
-        start = lower.rfind("\n", 0, i) + 1
-        stop = lower.find("\n", i)
-        stop = len(text) if stop < 0 else stop
-        m = _ANSWER_LINE.match(text, start, stop)
-        if m and m.end() == stop:
-            return start, m.group(1)
-        end = start - 1 if start > 0 else 0
-        if end <= 0:
+        start = text.rfind("\n", 0, colon) + 1
+        m = _ANSWER_LINE.match(text, start)
+        if m:
+            return start, m.group(1).strip(_LINE_TRIM)
+        if start == 0:
             return None
+        stop = start - 1
+    last = None
+    for last in _ANSWER_LINE.finditer(text, 0, stop):
+        pass
+    return (last.start(), last.group(1).strip(_LINE_TRIM)) if last else None
+
+
+def _last_answer_tag(text: str) -> tuple[int, str] | None:
+    """The last ``<answer>…</answer>``: where it starts and its content. Tags pair as a
+    forward regex scan pairs them: an ``<answer>`` with the first ``</answer>`` after
+    it, the next search going on from there. When an ``<answer>`` has no
+    ``</answer>`` after it no later one has either, so the scan stops: linear."""
+    found = None
+    pos = 0
+    while (opening := _TAG_OPEN.search(text, pos)) is not None:
+        closing = _TAG_CLOSE.search(text, opening.end())
+        if closing is None:
+            break
+        found = (opening.start(), opening.end(), closing.start())
+        pos = closing.end()
+    return (found[0], text[found[1]:found[2]]) if found else None
+
+
+def _last_boxed(text: str) -> tuple[int, str] | None:
+    """The last-starting ``\\boxed{...}`` whose braces balance: where it starts and its
+    content. One pass pairs every brace through a stack, which finds the same closing
+    brace as counting depth forward from each box, without a scan per box."""
+    box_at = {m.end() - 1: m.start() for m in _BOXED.finditer(text)}  # "{" → "\boxed"
+    if not box_at:
+        return None
+    best: tuple[int, int, int] | None = None  # (box start, "{", matching "}")
+    stack: list[int] = []
+    for m in _BRACE.finditer(text, next(iter(box_at))):
+        i = m.start()
+        if text[i] == "{":
+            stack.append(i)
+        elif stack:
+            opening = stack.pop()
+            start = box_at.get(opening)
+            if start is not None and (best is None or start > best[0]):
+                best = (start, opening, i)
+    # sliced once, at the end: slicing every box as it closes is quadratic when nested
+    return (best[0], text[best[1] + 1:best[2]]) if best else None
 
 
 def extract_answer(text: str) -> str | None:
-    """The last final-answer marker's content, stripped; None if there is none."""
-    lower = text.lower()
-    found: list[tuple[int, str]] = []
-    line = _last_answer_line(text, lower)
-    if line is not None:
-        found.append(line)
-    if "<answer>" in lower:
-        found += [(m.start(), m.group(1)) for m in _ANSWER_TAG.finditer(text)]
+    """The content of the final-answer marker that starts last, stripped (of
+    whitespace and trailing special tokens); None if there is none."""
+    text = _strip_special_tokens(text)
+    found = _last_answer_line(text)
+    # no case variant of "<" or "\boxed" exists, so these plain checks never skip a
+    # marker, and they spare most completions the scans
+    if "<" in text:
+        tag = _last_answer_tag(text)
+        if tag is not None and (found is None or tag[0] > found[0]):
+            found = tag
     if "\\boxed" in text:
-        found += _boxed(text)
-    if not found:
+        box = _last_boxed(text)
+        if box is not None and (found is None or box[0] > found[0]):
+            found = box
+    if found is None:
         return None
-    return max(found, key=lambda x: x[0])[1].strip()
+    return _strip_special_tokens(found[1].strip())
 
 
 @dataclass(frozen=True)
@@ -132,8 +218,12 @@ def interpret_answer(raw: str) -> ParsedAnswer | None:
         return ParsedAnswer("bool", True)
     if low in ("false", "no"):
         return ParsedAnswer("bool", False)
-    s = re.sub(r"(?i)\s*(?:us\s*)?(?:dollars?|usd|\\\$|\$)\s*", "", s)
-    s = _THOUSANDS.sub("", s).replace(" ", "")
+    # A currency sign or word becomes a space, not nothing, so that it cannot join
+    # two numbers ("1 $ 2" is not 12); spaces are then allowed after a leading sign
+    # ("- 3/4", "-$3") and around a fraction bar ("3 / 4") only. Anywhere else, as
+    # between digits ("1 0/2"), they leave the answer unreadable: never 5.
+    s = _CURRENCY.sub(" ", s).strip()
+    s = _BAR_SPACE.sub("/", _SIGN_SPACE.sub(r"\1", _THOUSANDS.sub("", s)))
     m = _FRAC.match(s)
     if m:
         den = int(m.group(3))
@@ -156,17 +246,37 @@ _FAST_WORDS = {"Unknown": ParsedAnswer("unknown"), "True": ParsedAnswer("bool", 
 _INT = re.compile(r"-?\d{1,30}\Z")
 
 
+def _shown(value: object) -> str:
+    """``repr`` of a value for an error message, cut to a bounded length."""
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:60]}… ({len(text)} characters)"
+
+
 @dataclass(frozen=True)
 class RewardMap:
     """Reward per verdict. Default: 1.0 for ``correct``, 0.0 for everything else."""
 
     rewards: Mapping[str, float] = field(default_factory=lambda: {CORRECT: 1.0})
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         bad = set(self.rewards) - set(VERDICTS)
         if bad:
             raise InvalidInput(f"reward map names unknown verdicts {sorted(bad)}; "
                                f"verdicts are {', '.join(VERDICTS)}")
+        for verdict, value in self.rewards.items():
+            # NaN or ±inf would poison every mean, advantage and loss it reaches, and
+            # a bool or a string is a caller's bug, not a reward
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                raise InvalidInput(f"reward for {verdict!r} is {_shown(value)} "
+                                   f"({type(value).__name__}), not a number; rewards must "
+                                   f"be finite numbers")
+            try:
+                finite = math.isfinite(value)
+            except OverflowError:  # an int or Fraction beyond float's range
+                finite = False
+            if not finite:
+                raise InvalidInput(f"reward for {verdict!r} is {_shown(value)}; rewards must "
+                                   f"be finite numbers")
 
     def __call__(self, verdict: str) -> float:
         return float(self.rewards.get(verdict, 0.0))

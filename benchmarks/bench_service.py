@@ -76,9 +76,9 @@ def client_main(address: str, problems: list[dict], seconds: float, out_q) -> No
 
     from honest.v1 import verifier_pb2 as pb
     from honest.v1 import verifier_pb2_grpc as pb_grpc
-    from verifier.service.convert import problem_message
+    from clients.wire import problem_msg
 
-    msgs = [problem_message(p["domain"], p["premises"], p["query"]) for p in problems]
+    msgs = [problem_msg(p) for p in problems]
     answers = [p["trajectory"] for p in problems]
 
     async def main():
@@ -140,7 +140,7 @@ def client_main(address: str, problems: list[dict], seconds: float, out_q) -> No
 
         # cold problems: every call a problem the server has never seen
         from verifier.tasks import graphla
-        cold = [problem_message("linear", it["premises"], it["query"]) for it in
+        cold = [problem_msg(it) for it in
                 (graphla.generate_item(graphla.GraphLAConfig(depth="2-8"), 4242, i)
                  for i in range(600))]
         cold_i = iter(range(10**9))

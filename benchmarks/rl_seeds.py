@@ -91,7 +91,7 @@ def sweep(args) -> list[dict]:
     from trainer.data import read_items
     from trainer.evaluate import evaluate_policy
     from trainer.model import load_policy
-    from trainer.rewards import LocalScorer
+    from clients.scoring import LocalScorer
     from trainer.rl import run_rl
     from trainer.runtime import configure_cpu, quiet_transformers
 

@@ -66,7 +66,7 @@ def main(argv=None) -> int:
     from trainer.evaluate import evaluate_policy
     from trainer.jobs import embedded_policy
     from trainer.model import count_parameters
-    from trainer.rewards import LocalScorer
+    from clients.scoring import LocalScorer
     from trainer.runtime import configure_cpu, quiet_transformers
     from trainer.sft import run_sft
 

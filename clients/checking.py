@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from clients.wire import problem_msg
 from verifier.errors import HonestError, InvalidInput
 from verifier.grading import DEFAULT_REWARDS, RewardMap
 from verifier.problem import Problem, check, solve
@@ -68,7 +69,6 @@ class RemoteChecker:
         self.rewards = dict(rewards.rewards) if rewards is not None else None
 
     def check(self, rec: dict, want_response: bool) -> dict:
-        from clients.client import problem_msg
         if not isinstance(rec, dict):
             raise InvalidInput("each line must be a JSON object")
         problem = problem_msg(rec)

@@ -19,15 +19,13 @@ from typing import Any, Iterable, Mapping, Sequence
 import grpc
 
 from clients.results import GroupResult, SolveResult, VerifyResult, remote_error
+from clients.wire import ProblemLike, problem_msg, reward_msg
 from honest.v1 import verifier_pb2 as pb
 from honest.v1 import verifier_pb2_grpc as pb_grpc
 from verifier.errors import InvalidInput
-from verifier.service import convert
-
-ProblemLike = Mapping[str, Any] | str  # {"domain","premises","query"} | prompt text
+from verifier.limits import MAX_MESSAGE_BYTES
 
 _SERVICE_CONFIG = json.dumps({"loadBalancingConfig": [{"round_robin": {}}]})
-_MAX_MSG = 64 * 1024 * 1024
 
 
 def channel_target(target: str | Sequence[str]) -> str:
@@ -54,24 +52,6 @@ def channel_target(target: str | Sequence[str]) -> str:
     return ("ipv4:" if fams == {4} else "ipv6:") + ",".join(addrs)
 
 
-def problem_msg(problem: ProblemLike) -> pb.Problem:
-    if isinstance(problem, pb.Problem):
-        return problem
-    if isinstance(problem, str):
-        return pb.Problem(text=problem)
-    if "premises" in problem and "domain" in problem:
-        return convert.problem_message(problem["domain"], problem["premises"],
-                                       problem.get("query", ""))
-    text = problem.get("problem", problem.get("prompt"))
-    if text is None:
-        raise InvalidInput("a problem is {domain, premises, query} or the prompt text")
-    return pb.Problem(text=text)
-
-
-def _reward_msg(rewards: Mapping[str, float] | None) -> pb.RewardMap | None:
-    return pb.RewardMap(rewards=dict(rewards)) if rewards else None
-
-
 class _Base:
     def __init__(self, target: str | Sequence[str], *, token: str | None = None,
                  tls: bool = False, root_certificates: bytes | None = None,
@@ -87,8 +67,8 @@ class _Base:
         self.backoff = backoff
         self.max_backoff = max_backoff
         self._options = [("grpc.service_config", _SERVICE_CONFIG),
-                         ("grpc.max_send_message_length", _MAX_MSG),
-                         ("grpc.max_receive_message_length", _MAX_MSG),
+                         ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+                         ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                          ("grpc.keepalive_time_ms", 30_000),
                          ("grpc.enable_retries", 0), *options]
         if server_name:
@@ -113,6 +93,52 @@ class _Base:
 
     def _reset(self) -> None:
         raise NotImplementedError
+
+    # request builders and result readers shared by the sync and async clients
+    @staticmethod
+    def _verify_request(problem: ProblemLike, completion: str, id: str,
+                        rewards: Mapping[str, float] | None) -> pb.VerifyRequest:
+        return pb.VerifyRequest(problem=problem_msg(problem), completion=completion, id=id,
+                                rewards=reward_msg(rewards))
+
+    @staticmethod
+    def _group_request(problem: ProblemLike, completions: Sequence[str], id: str,
+                       rewards: Mapping[str, float] | None) -> pb.VerifyGroupRequest:
+        return pb.VerifyGroupRequest(problem=problem_msg(problem), completions=list(completions),
+                                     id=id, rewards=reward_msg(rewards))
+
+    @classmethod
+    def _batch_request(cls, groups: Iterable[tuple[ProblemLike, Sequence[str]]],
+                       rewards: Mapping[str, float] | None) -> pb.VerifyBatchRequest:
+        return pb.VerifyBatchRequest(groups=[cls._group_request(p, cs, str(i), rewards)
+                                             for i, (p, cs) in enumerate(groups)])
+
+    @staticmethod
+    def _batch_results(resp: pb.VerifyBatchResponse) -> list[GroupResult | Exception]:
+        out: list[GroupResult | Exception] = []
+        for g in resp.groups:
+            try:
+                out.append(GroupResult.from_msg(g))
+            except Exception as e:  # noqa: BLE001 - returned to the caller, not swallowed
+                out.append(e)
+        return out
+
+    @staticmethod
+    def _stream_requests(requests: Iterable[tuple[ProblemLike, str]]):
+        return (pb.VerifyRequest(problem=problem_msg(p), completion=c, id=str(i))
+                for i, (p, c) in enumerate(requests))
+
+    @staticmethod
+    def _stream_result(msg: pb.VerifyResponse) -> VerifyResult | Exception:
+        try:
+            return VerifyResult.from_msg(msg)
+        except Exception as e:  # noqa: BLE001 - handed to the caller
+            return e
+
+    @staticmethod
+    def _health_status(resp) -> str:
+        from grpc_health.v1 import health_pb2
+        return health_pb2.HealthCheckResponse.ServingStatus.Name(resp.status)
 
 
 class VerifierClient(_Base):
@@ -169,37 +195,26 @@ class VerifierClient(_Base):
                               wait_for_ready=True)
         except grpc.RpcError as e:
             raise remote_error(e.code(), e.details() or "") from None
-        return health_pb2.HealthCheckResponse.ServingStatus.Name(resp.status)
+        return self._health_status(resp)
 
     def verify(self, problem: ProblemLike, completion: str, *, id: str = "",
                rewards: Mapping[str, float] | None = None,
                timeout: float | None = None) -> VerifyResult:
-        req = pb.VerifyRequest(problem=problem_msg(problem), completion=completion, id=id,
-                               rewards=_reward_msg(rewards))
+        req = self._verify_request(problem, completion, id, rewards)
         return VerifyResult.from_msg(self._call("Verify", req, timeout))
 
     def verify_group(self, problem: ProblemLike, completions: Sequence[str], *, id: str = "",
                      rewards: Mapping[str, float] | None = None,
                      timeout: float | None = None) -> GroupResult:
-        req = pb.VerifyGroupRequest(problem=problem_msg(problem), completions=list(completions),
-                                    id=id, rewards=_reward_msg(rewards))
+        req = self._group_request(problem, completions, id, rewards)
         return GroupResult.from_msg(self._call("VerifyGroup", req, timeout))
 
     def verify_batch(self, groups: Iterable[tuple[ProblemLike, Sequence[str]]], *,
                      rewards: Mapping[str, float] | None = None,
                      timeout: float | None = None) -> list[GroupResult | Exception]:
         """Many groups in one call; a failed group comes back as its exception object."""
-        req = pb.VerifyBatchRequest(groups=[
-            pb.VerifyGroupRequest(problem=problem_msg(p), completions=list(cs), id=str(i),
-                                  rewards=_reward_msg(rewards))
-            for i, (p, cs) in enumerate(groups)])
-        out: list[GroupResult | Exception] = []
-        for g in self._call("VerifyBatch", req, timeout).groups:
-            try:
-                out.append(GroupResult.from_msg(g))
-            except Exception as e:  # noqa: BLE001 - returned to the caller, not swallowed
-                out.append(e)
-        return out
+        req = self._batch_request(groups, rewards)
+        return self._batch_results(self._call("VerifyBatch", req, timeout))
 
     def solve(self, problem: ProblemLike, *, id: str = "",
               timeout: float | None = None) -> SolveResult:
@@ -209,15 +224,11 @@ class VerifierClient(_Base):
     def verify_stream(self, requests: Iterable[tuple[ProblemLike, str]],
                       timeout: float | None = None):
         """Yield VerifyResult (or the RemoteError of a failed item) per request, in order."""
-        reqs = (pb.VerifyRequest(problem=problem_msg(p), completion=c, id=str(i))
-                for i, (p, c) in enumerate(requests))
+        reqs = self._stream_requests(requests)
         try:
             for msg in self.stub.VerifyStream(reqs, timeout=timeout or self.timeout,
                                               metadata=self._metadata):
-                try:
-                    yield VerifyResult.from_msg(msg)
-                except Exception as e:  # noqa: BLE001 - handed to the caller
-                    yield e
+                yield self._stream_result(msg)
         except grpc.RpcError as e:
             raise remote_error(e.code(), e.details() or "") from None
 
@@ -273,19 +284,48 @@ class AsyncVerifierClient(_Base):
                 raise remote_error(code, e.details() or "") from None
         raise AssertionError("unreachable")
 
+    async def health(self, timeout: float = 10.0) -> str:
+        """As :meth:`VerifierClient.health`."""
+        from grpc_health.v1 import health_pb2, health_pb2_grpc
+        self._get_stub()  # opens the channel for this loop
+        ch = self._channels[id(asyncio.get_running_loop())][0]
+        try:
+            resp = await health_pb2_grpc.HealthStub(ch).Check(
+                health_pb2.HealthCheckRequest(service=""), timeout=timeout, wait_for_ready=True)
+        except grpc.aio.AioRpcError as e:
+            raise remote_error(e.code(), e.details() or "") from None
+        return self._health_status(resp)
+
     async def verify(self, problem: ProblemLike, completion: str, *, id: str = "",
                      rewards: Mapping[str, float] | None = None,
                      timeout: float | None = None) -> VerifyResult:
-        req = pb.VerifyRequest(problem=problem_msg(problem), completion=completion, id=id,
-                               rewards=_reward_msg(rewards))
+        req = self._verify_request(problem, completion, id, rewards)
         return VerifyResult.from_msg(await self._call("Verify", req, timeout))
 
     async def verify_group(self, problem: ProblemLike, completions: Sequence[str], *,
                            id: str = "", rewards: Mapping[str, float] | None = None,
                            timeout: float | None = None) -> GroupResult:
-        req = pb.VerifyGroupRequest(problem=problem_msg(problem), completions=list(completions),
-                                    id=id, rewards=_reward_msg(rewards))
+        req = self._group_request(problem, completions, id, rewards)
         return GroupResult.from_msg(await self._call("VerifyGroup", req, timeout))
+
+    async def verify_batch(self, groups: Iterable[tuple[ProblemLike, Sequence[str]]], *,
+                           rewards: Mapping[str, float] | None = None,
+                           timeout: float | None = None) -> list[GroupResult | Exception]:
+        """Many groups in one call; a failed group comes back as its exception object."""
+        req = self._batch_request(groups, rewards)
+        return self._batch_results(await self._call("VerifyBatch", req, timeout))
+
+    async def verify_stream(self, requests: Iterable[tuple[ProblemLike, str]],
+                            timeout: float | None = None):
+        """Async-iterate VerifyResult (or a failed item's RemoteError) per request, in order."""
+        call = self._get_stub().VerifyStream(self._stream_requests(requests),
+                                             timeout=timeout or self.timeout,
+                                             metadata=self._metadata)
+        try:
+            async for msg in call:
+                yield self._stream_result(msg)
+        except grpc.aio.AioRpcError as e:
+            raise remote_error(e.code(), e.details() or "") from None
 
     async def solve(self, problem: ProblemLike, *, id: str = "",
                     timeout: float | None = None) -> SolveResult:

@@ -7,9 +7,9 @@ from typing import Any
 
 import grpc
 
+from clients.wire import grade_fields, solution_fields
 from honest.v1 import verifier_pb2 as pb
 from verifier.errors import HonestError, InvalidInput
-from verifier.service import convert
 
 
 class RemoteError(HonestError):
@@ -53,7 +53,7 @@ class SolveResult:
 
     @classmethod
     def from_msg(cls, msg: pb.Solution, id: str = "") -> "SolveResult":
-        return cls(**convert.solution_dict(msg), id=id)
+        return cls(**solution_fields(msg), id=id)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -82,7 +82,7 @@ class VerifyResult:
         if msg.HasField("error"):
             raise remote_error(_CODES.get(msg.error.code, grpc.StatusCode.UNKNOWN),
                                msg.error.message)
-        g = convert.grade_dict(msg.grade)
+        g = grade_fields(msg.grade)
         return cls(g["verdict"], g["reward"], g["answer"], SolveResult.from_msg(msg.solution),
                    msg.total_ms, msg.id)
 
@@ -107,7 +107,7 @@ class GroupResult:
         if msg.HasField("error"):
             raise remote_error(_CODES.get(msg.error.code, grpc.StatusCode.UNKNOWN),
                                msg.error.message)
-        grades = [GradeResult(**convert.grade_dict(g)) for g in msg.grades]
+        grades = [GradeResult(**grade_fields(g)) for g in msg.grades]
         return cls(SolveResult.from_msg(msg.solution), grades, msg.mean_reward,
                    msg.rewards_tied, msg.total_ms, msg.id)
 

@@ -41,11 +41,13 @@ def test_service_scorer_raises_instead_of_inventing_zeros(server):
 
 
 def test_trl_reward_func_groups_by_problem(server):
+    import asyncio
     f = trl_reward_func(ServiceScorer(server.address))
-    rewards = f(completions=["Answer: True", "Answer: Unknown", "Answer: Unknown"],
-                domain=["logic", "logic", "linear"],
-                premises=[LOG["premises"], LOG["premises"], LIN["premises"]],
-                query=["b", "b", "x"])
+    rewards = asyncio.run(f(prompts=["p"] * 3,
+                            completions=["Answer: True", "Answer: Unknown", "Answer: Unknown"],
+                            domain=["logic", "logic", "linear"],
+                            premises=[LOG["premises"], LOG["premises"], LIN["premises"]],
+                            query=["b", "b", "x"]))
     assert rewards == [1.0, 0.0, 1.0]
 
 

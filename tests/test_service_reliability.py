@@ -16,12 +16,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clients import RemoteError, VerifierClient
+from clients.wire import problem_msg
 from honest.v1 import verifier_pb2 as pb
 from honest.v1 import verifier_pb2_grpc as pb_grpc
 from service_helpers import dense_system
 from verifier.errors import InvalidInput, MAX_MESSAGE_CHARS
 from verifier.service.cache import Solved, SolveCache, problem_key
-from verifier.service.convert import problem_message
 from verifier.service.server import ServerConfig, ServerThread
 from verifier.service.servicer import ServiceLimits
 from verifier.solution import Solution
@@ -86,7 +86,7 @@ problems = st.tuples(st.sampled_from(["linear", "logic"]), st.lists(premise_text
 @given(problems, problems)
 def test_cache_key_differs_exactly_when_the_problems_differ(p, q):
     def key(t):
-        return problem_key(problem_message(t[0], t[1], t[2]).SerializeToString(
+        return problem_key(problem_msg({"domain": t[0], "premises": t[1], "query": t[2]}).SerializeToString(
             deterministic=True))
     assert (key(p) == key(q)) == (p == q)
 
@@ -95,7 +95,7 @@ def test_cache_key_differs_exactly_when_the_problems_differ(p, q):
 @given(problems)
 def test_cache_key_is_the_same_however_the_problem_is_built(p):
     domain, premises, query = p
-    direct = problem_message(domain, premises, query)
+    direct = problem_msg({"domain": domain, "premises": premises, "query": query})
     by_fields = pb.Problem()
     by_fields.structured.query = query  # fields set in another order
     by_fields.structured.premises.extend(tuple(premises))
@@ -192,7 +192,7 @@ def test_errors_quote_a_bounded_excerpt_of_huge_input(server, field):
         problem["premises"] = [huge]
     else:
         rid = huge
-    req = pb.VerifyRequest(problem=problem_message(**problem), completion="Answer: 1", id=rid)
+    req = pb.VerifyRequest(problem=problem_msg(problem), completion="Answer: 1", id=rid)
     with grpc.insecure_channel(server.address, options=[
             ("grpc.max_send_message_length", 64 << 20)]) as ch:
         with pytest.raises(grpc.RpcError) as e:
@@ -217,7 +217,7 @@ def test_undecodable_request_bytes_get_invalid_argument(server, rpc):
 
 
 def test_undecodable_stream_item_gets_an_error_and_the_stream_goes_on(server):
-    good = pb.VerifyRequest(problem=problem_message("logic", ["a"], "a"),
+    good = pb.VerifyRequest(problem=problem_msg({"domain": "logic", "premises": ["a"], "query": "a"}),
                             completion="Answer: True", id="ok").SerializeToString()
     with grpc.insecure_channel(server.address) as ch:
         call = ch.stream_stream("/honest.v1.Verifier/VerifyStream")

@@ -12,7 +12,7 @@ from trainer.config import EvalConfig, RLConfig, SFTConfig, TinyModelConfig
 from trainer.data import rl_dataset, sft_dataset
 from trainer.evaluate import evaluate_policy
 from trainer.model import build_tiny_model, load_policy, save_policy
-from trainer.rewards import LocalScorer
+from clients.scoring import LocalScorer
 from trainer.rl import run_rl
 from trainer.runtime import quiet_transformers
 from trainer.sft import run_sft

@@ -17,7 +17,7 @@ from trainer.anchor import apply_injection, plan_group
 from trainer.config import RLConfig, TinyModelConfig
 from trainer.data import prompt_text
 from trainer.model import build_tiny_model, completion_logprob
-from trainer.rewards import LocalScorer
+from clients.scoring import LocalScorer
 from trainer.rl import make_rl_trainer
 from trainer.runtime import quiet_transformers
 from trainer.tokenizer import build_tokenizer

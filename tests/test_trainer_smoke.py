@@ -16,12 +16,13 @@ from trainer.config import EvalConfig, RLConfig, SFTConfig, TinyModelConfig
 from trainer.data import write_items
 from trainer.evaluate import evaluate_policy, write_reports
 from trainer.model import build_tiny_model, load_policy, read_train_log
-from trainer.rewards import ScoringFailed, VerifierReward
+from clients.scoring import ScoringFailed
+from clients.trl import VerifierReward
 from trainer.rl import run_rl
 from trainer.runtime import quiet_transformers
 from trainer.sft import run_sft
 from trainer.tokenizer import build_tokenizer
-from verifier import cli
+import honest_cli as cli
 from verifier.service.server import ServerConfig, ServerThread
 from verifier.tasks import graphla
 
@@ -86,10 +87,10 @@ def test_service_scorer_health_check_sees_a_live_server(server):
 
 def test_unreachable_service_stops_training_with_a_clear_error(items):
     dead = ServiceScorer("127.0.0.1:9", timeout=2, retries=1)
-    reward = VerifierReward(dead, group_size=2, retries=1, backoff_s=0.0)
+    reward = VerifierReward(dead, group_size=2)
     it = items[0]
     cols = {k: [it[k]] * 2 for k in ("id", "domain", "premises", "query")}
-    with pytest.raises(ScoringFailed, match="could not score item .* after 2 attempts"):
+    with pytest.raises(ScoringFailed, match="could not score item .*UNAVAILABLE"):
         asyncio.run(reward(prompts=["p", "p"], completions=["Answer: 1", "Answer: 2"],
                            answerable=[True, True], **cols))
 

@@ -9,8 +9,8 @@ import pytest
 
 from trainer.config import RLConfig, TinyModelConfig
 from trainer.data import prompt_text, read_items
-from trainer.rewards import (LocalScorer, ScoringFailed, VerifierReward, group_metrics,
-                             make_scorer)
+from clients.scoring import LocalScorer, ScoringFailed, connect_scorer, open_scorer
+from clients.trl import VerifierReward, group_metrics
 from verifier.errors import InvalidInput
 from verifier.tasks import problem_from_text
 from verifier.tasks import graphla, graphli
@@ -80,16 +80,16 @@ def test_verifier_reward_calls_the_scorer_once_per_group_and_logs_metrics():
 
 def test_verifier_reward_stops_with_an_error_instead_of_zero_rewards():
     scorer = BrokenScorer()
-    reward = VerifierReward(scorer, group_size=2, retries=2, backoff_s=0.0)
+    reward = VerifierReward(scorer, group_size=2)
     completions, cols = rows_for(("x", LOGIC, True, ["Answer: True", "Answer: False"]))
-    with pytest.raises(ScoringFailed, match="after 3 attempts.*ConnectionError"):
+    with pytest.raises(ScoringFailed, match="could not score item x .*ConnectionError"):
         asyncio.run(reward(prompts=["p", "p"], completions=completions, **cols))
-    assert scorer.calls == 3
+    assert scorer.calls == 1  # one retry layer: the client's (UNAVAILABLE), not this one
 
 
 def test_verifier_reward_does_not_retry_a_malformed_item():
     scorer = CountingScorer()
-    reward = VerifierReward(scorer, group_size=1, retries=3, backoff_s=0.0)
+    reward = VerifierReward(scorer, group_size=1)
     completions, cols = rows_for(("bad", {"domain": "logic", "premises": ["a ->"], "query": "a"},
                                   True, ["Answer: True"]))
     with pytest.raises(ScoringFailed, match="rejected item bad"):
@@ -117,8 +117,10 @@ def test_verifier_reward_is_async_and_keeps_groups_in_flight_together():
     scorer = AsyncScorer()
     reward = VerifierReward(scorer, group_size=2)
     assert is_async_callable(reward)  # TRL runs it on its reward event loop
-    completions, cols = rows_for(*[(f"i{k}", LOGIC, True, ["Answer: True", "Answer: False"])
-                                   for k in range(4)])
+    completions, cols = rows_for(*[(f"i{k}", {"domain": "logic", "premises": [f"a{k} -> b",
+                                                                          f"a{k}"],
+                                              "query": "b"}, True,
+                                    ["Answer: True", "Answer: False"]) for k in range(4)])
     out = asyncio.run(reward(prompts=["p"] * 8, completions=completions, **cols))
     assert out == [1.0, 0.0] * 4
     assert scorer.most_in_flight == 4
@@ -132,9 +134,9 @@ def test_verifier_reward_survives_pickling_with_the_service_client():
     assert clone.group_size == 5 and clone.scorer.client.target == "127.0.0.1:9"
 
 
-def test_make_scorer_refuses_an_unreachable_server_before_training():
+def test_connect_scorer_refuses_an_unreachable_server_before_training():
     with pytest.raises(InvalidInput, match="cannot reach the verifier service at 127.0.0.1:9"):
-        make_scorer("127.0.0.1:9", timeout=1.0)
+        connect_scorer("127.0.0.1:9", timeout=1.0)
 
 
 def test_verifier_reward_refuses_groups_that_mix_prompts():
@@ -147,15 +149,42 @@ def test_verifier_reward_refuses_groups_that_mix_prompts():
 
 def test_group_metrics_leave_injected_gold_out_of_policy_accuracy():
     m = group_metrics(["wrong_answer", "wrong_abstention", "correct"], [0.0, 0.0, 1.0],
-                      [True] * 3, policy=[True, True, False], group_size=3)
+                      [True] * 3, policy=[True, True, False], groups=[[0, 1, 2]])
     assert m["answerable_acc"] == 0.0 and m["reward_mean"] == 0.0
     assert m["abstention_rate"] == 0.5
     assert m["injected_share"] == pytest.approx(1 / 3)
     assert m["zero_std_groups"] == 0.0  # the gold gives the group its variance
 
 
-def test_make_scorer_defaults_to_the_in_process_engines():
-    assert isinstance(make_scorer(None), LocalScorer)
+def test_open_scorer_in_process_uses_the_local_engines():
+    with open_scorer(in_process=True) as (scorer, where):
+        assert isinstance(scorer, LocalScorer) and "in-process" in where
+        assert scorer.score_group(LOGIC, ["Answer: True"]).answerable
+
+
+def test_verifier_reward_reads_honest_generate_rows_as_they_are():
+    """No answerable column, no group size: problems grouped by identity, answerability from
+    the verifier's own answer, text prompts parsed when the structured fields are absent."""
+    items = [graphla.generate_item(graphla.GraphLAConfig(depth="1-2"), 7, i) for i in range(4)]
+    reward = VerifierReward(CountingScorer())
+    completions, prompts = [], []
+    for it in items:
+        for text in (it["trajectory"], "Answer: Unknown"):
+            completions.append(text)
+            prompts.append(it["prompt"])
+    cols = {k: [it[k] for it in items for _ in range(2)]
+            for k in ("id", "domain", "premises", "query", "answer", "trajectory", "meta")}
+    logged = {}
+    out = asyncio.run(reward(prompts=prompts, completions=completions,
+                             log_metric=lambda k, v: logged.setdefault(k, v), **cols))
+    answerable = [it["answer"] != "Unknown" for it in items]
+    assert out == [v for a in answerable for v in (1.0, 0.0 if a else 1.0)]
+    assert reward.scorer.calls == 4
+    assert logged["honest/verdict_share/correct"] == pytest.approx(sum(out) / 8)
+    assert logged["honest/answerable_acc"] == 0.5  # gold right, Unknown wrong
+    # the same batch from the prompt text alone (no domain/premises/query columns)
+    out2 = asyncio.run(VerifierReward(LocalScorer())(prompts=prompts, completions=completions))
+    assert out2 == out
 
 
 @pytest.mark.parametrize("module,cfg", [(graphla, graphla.GraphLAConfig(depth="1-3")),

@@ -6,7 +6,8 @@ Where things are (each module opens with what it is for):
 - ``tokenizer``  word-level tokenizer built offline from the task vocabulary
 - ``model``      the embedded tiny model; loading/saving any causal LM policy
 - ``data``       generated JSONL items → TRL datasets (prompt styles)
-- ``rewards``    the verifier as TRL reward (``GroupScorer``, per-step honesty metrics)
+- rewards      come from ``clients.trl.VerifierReward`` and ``clients.scoring`` (the one road
+                 to the verifier: a service, one started for the run, or in-process)
 - ``anchor``     ``AnchorGRPOTrainer``: the injection hook on TRL's GRPOTrainer
 - ``sft``, ``rl`` warm-up and GRPO/ANCHOR runs; ``evaluate``, ``plots`` reports
 - ``jobs``, ``demo``, ``cli``  ``honest train`` / ``honest eval`` / ``honest demo``

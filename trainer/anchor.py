@@ -40,9 +40,8 @@ from trl import GRPOTrainer
 from verifier.errors import InvalidInput
 from verifier.grading import CORRECT
 from trainer.config import INJECT_MODES
-from trainer.rewards import VerifierReward, completion_text
+from clients.trl import INJECTED_COLUMN, VerifierReward, completion_text
 
-INJECTED_COLUMN = "anchor_injected"
 
 
 @dataclass(frozen=True)
@@ -78,7 +77,7 @@ class AnchorGRPOTrainer(GRPOTrainer):
 
     Extra arguments: ``injection`` (an :class:`Injection`, or ``None`` for
     GRPO). The train dataset must carry ``injection.gold_column``; with
-    ``on_failure``, a :class:`~trainer.rewards.VerifierReward` must be among
+    ``on_failure``, a :class:`~clients.trl.VerifierReward` must be among
     ``reward_funcs`` (it grades the samples before injection, and its grades
     are reused for the rewards).
     """

@@ -203,7 +203,7 @@ def handle(args) -> int:
     configure_cpu(args.threads)
     quiet_transformers()
     cfg = config_from_args(args)
-    from trainer.rewards import open_scorer
+    from clients.scoring import open_scorer
     with open_scorer(args.server, args.in_process) as (scorer, where):
         run_demo(cfg, args.out, scorer, where, progress=not args.no_progress)
     return 0

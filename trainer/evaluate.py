@@ -18,7 +18,9 @@ from dataclasses import asdict, dataclass, field
 from verifier.grading import CORRECT, VERDICTS
 from trainer.config import EvalConfig
 from trainer.data import is_answerable, prompt_text
-from trainer.rewards import GroupScorer, is_abstention, problem_of
+from clients.scoring import GroupScorer
+from clients.trl import is_abstention
+from clients.wire import problem_fields
 
 
 @dataclass
@@ -102,7 +104,7 @@ def evaluate_policy(model, tokenizer, items: list[dict], scorer: GroupScorer, cf
                                   cfg, progress, desc=f"eval {name}")
     records = []
     for it, text in zip(items, completions):
-        verdict, reward = scorer.score_group(problem_of(it), [text])[0]
+        verdict, reward = scorer.score_group(problem_fields(it), [text])[0]
         records.append({"id": it["id"], "answerable": is_answerable(it),
                         "depth": int(it.get("meta", {}).get("depth", -1)),
                         "verdict": verdict, "reward": reward, "completion": text})

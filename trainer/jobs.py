@@ -52,7 +52,7 @@ def train_job(method: str, data: str, out: str, model: str | None = None,
     GRPO/ANCHOR rewards come from the verifier service at ``server``, or from one
     started for this run on a free port (``in_process=True``: the engines in this
     process, no service)."""
-    from trainer.rewards import open_scorer
+    from clients.scoring import open_scorer
 
     items = read_items(data)
     check_out_dir(out)
@@ -99,7 +99,7 @@ def eval_job(model: str, data: str, out: str, server: str | None = None,
     run, or ``in_process``); writes eval.json / eval.md / eval.png under ``out``."""
     from trainer.evaluate import depth_table, evaluate_policy, markdown_table, write_reports
     from trainer.model import load_policy
-    from trainer.rewards import open_scorer
+    from clients.scoring import open_scorer
 
     items = read_items(data)
     check_out_dir(out)

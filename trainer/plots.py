@@ -5,7 +5,7 @@ matplotlib runs headless (Agg); nothing here needs a display.
 
 from __future__ import annotations
 
-#: (log key, panel title); keys are written by trainer.rewards.VerifierReward
+#: (log key, panel title); keys are written by clients.trl.VerifierReward
 CURVES = (("honest/reward_mean", "mean reward (policy samples)"),
           ("honest/answerable_acc", "answerable accuracy"),
           ("honest/unanswerable_acc", "unanswerable accuracy"),

@@ -8,7 +8,7 @@ optimizer update per generation (so TRL's importance ratio is 1 at the
 update and PPO clipping never bites). The learning-rate
 schedule is constant: a collapse should show up as a trend, not as the tail of
 a decay. ``history`` is TRL's log, one entry per step; the ``honest/*`` keys
-are the verifier metrics (see :func:`trainer.rewards.group_metrics`).
+are the verifier metrics (see :func:`clients.trl.group_metrics`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from trainer.config import RLConfig
 from trainer.data import rl_dataset
 from trainer.model import save_policy, write_train_log
 from trainer.progress import use_compact_progress
-from trainer.rewards import GroupScorer, VerifierReward
+from clients.scoring import GroupScorer
+from clients.trl import VerifierReward
 from trainer.runtime import common_training_args
 
 

@@ -36,3 +36,6 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
+
+#: largest gRPC message the service and its clients send or accept, bytes
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024

@@ -1,8 +1,8 @@
-"""Protobuf ↔ core objects, in one place (servicers and clients use only these)."""
+"""The server side of the wire: request messages → core values, core results → response
+messages. The servicer converts once on the way in and once on the way out; clients have
+their own side in ``clients/wire.py``."""
 
 from __future__ import annotations
-
-import json
 
 from honest.v1 import verifier_pb2 as pb
 from verifier.errors import InvalidInput
@@ -10,7 +10,6 @@ from verifier.grading import Grade, RewardMap
 from verifier.solution import Solution
 
 DOMAIN_NAMES = {pb.LINEAR: "linear", pb.LOGIC: "logic"}
-DOMAIN_ENUMS = {v: k for k, v in DOMAIN_NAMES.items()}
 
 
 def payload_of(problem: pb.Problem) -> tuple:
@@ -30,16 +29,6 @@ def payload_of(problem: pb.Problem) -> tuple:
                        "or problem.text")
 
 
-def problem_message(domain: str | None = None, premises=None, query: str | None = None,
-                    text: str | None = None) -> pb.Problem:
-    if text is not None:
-        return pb.Problem(text=text)
-    if domain not in DOMAIN_ENUMS:
-        raise InvalidInput(f"domain must be 'linear' or 'logic', got {domain!r}")
-    return pb.Problem(structured=pb.StructuredProblem(
-        domain=DOMAIN_ENUMS[domain], premises=list(premises or []), query=query or ""))
-
-
 def rewards_of(msg: pb.RewardMap, default: RewardMap) -> RewardMap:
     return RewardMap(dict(msg.rewards)) if msg.rewards else default
 
@@ -56,14 +45,3 @@ def solution_message(sol: Solution, certificate_json: str, solve_ms: float,
 def grade_message(g: Grade) -> pb.Grade:
     return pb.Grade(verdict=g.verdict, reward=g.reward, answer=g.answer or "",
                     has_answer=g.answer is not None)
-
-
-def solution_dict(msg: pb.Solution) -> dict:
-    return {"status": msg.status, "expected": msg.expected, "inconsistent": msg.inconsistent,
-            "certificate": json.loads(msg.certificate_json or "{}"),
-            "solve_ms": msg.solve_ms, "cached": msg.cached}
-
-
-def grade_dict(msg: pb.Grade) -> dict:
-    return {"verdict": msg.verdict, "reward": msg.reward,
-            "answer": msg.answer if msg.has_answer else None}

@@ -25,14 +25,13 @@ from grpc_reflection.v1alpha import reflection
 from honest.v1 import verifier_pb2 as pb
 from verifier.errors import InvalidInput
 from verifier.grading import DEFAULT_REWARDS, RewardMap
-from verifier.limits import DEFAULT_LIMITS, Limits
+from verifier.limits import DEFAULT_LIMITS, MAX_MESSAGE_BYTES, Limits
 from verifier.service.cache import SolveCache
 from verifier.service.metrics import Metrics
 from verifier.service.servicer import ServiceLimits, VerifierServicer, add_to_server
 from verifier.service.workers import WorkerPool
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["Verifier"].full_name
-MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)

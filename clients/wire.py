@@ -1,0 +1,83 @@
+"""The client side of the wire: Python values → request messages, response messages →
+plain values. (The server has its own side in ``verifier/service/convert.py``; the two
+share only the generated ``honest.v1`` messages.)
+
+A *problem* is given as a dict ``{"domain", "premises", "query"}`` (an item of
+``honest generate`` works as it is), the prompt text of a generated item (a str, or
+a dict with ``problem``/``prompt``), its JSON text (what the verl/OpenRLHF
+exports store as ground truth), or a ready ``honest.v1.Problem``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Mapping
+
+from honest.v1 import verifier_pb2 as pb
+from verifier.errors import InvalidInput
+
+ProblemLike = Mapping[str, Any] | str | pb.Problem
+
+
+def problem_fields(obj: Any) -> dict | str:
+    """``{"domain", "premises", "query"}`` (fresh lists) or the prompt text, from any of the
+    problem forms in the module docstring; InvalidInput saying what to pass otherwise."""
+    if isinstance(obj, bytes):
+        obj = obj.decode("utf-8")
+    if isinstance(obj, str):
+        text = obj.strip()
+        if text.startswith("{"):
+            try:
+                obj = json.loads(text)
+            except json.JSONDecodeError as e:
+                raise InvalidInput(f"problem JSON does not parse ({e.msg} at column "
+                                   f"{e.colno})") from None
+        else:
+            return obj
+    if not isinstance(obj, Mapping):
+        raise InvalidInput(f"a problem is a dict with domain, premises and query, or the "
+                           f"prompt text; got {type(obj).__name__}")
+    if obj.get("premises") is not None and obj.get("domain") is not None:
+        premises = obj["premises"]
+        if isinstance(premises, str) or not all(isinstance(p, str) for p in premises):
+            raise InvalidInput("premises must be a list of strings, one premise each")
+        query = obj.get("query")
+        if not isinstance(query, str):
+            raise InvalidInput("a problem's query must be a string")
+        return {"domain": obj["domain"], "premises": list(premises), "query": query}
+    text = obj.get("problem", obj.get("prompt"))
+    if isinstance(text, str):
+        return text
+    raise InvalidInput("a problem is {domain, premises, query} or the prompt text "
+                       "(problem/prompt)")
+
+
+def problem_msg(problem: ProblemLike) -> pb.Problem:
+    """Any problem form → ``honest.v1.Problem``."""
+    if isinstance(problem, pb.Problem):
+        return problem
+    fields = problem_fields(problem)
+    if isinstance(fields, str):
+        return pb.Problem(text=fields)
+    domain = fields["domain"]
+    enum = pb.Domain.Value(domain.upper()) if isinstance(domain, str) and \
+        domain.upper() in ("LINEAR", "LOGIC") else None
+    if enum is None:
+        raise InvalidInput(f"domain must be 'linear' or 'logic', got {domain!r}")
+    return pb.Problem(structured=pb.StructuredProblem(
+        domain=enum, premises=fields["premises"], query=fields["query"]))
+
+
+def reward_msg(rewards: Mapping[str, float] | None) -> pb.RewardMap | None:
+    return pb.RewardMap(rewards=dict(rewards)) if rewards else None
+
+
+def solution_fields(msg: pb.Solution) -> dict:
+    return {"status": msg.status, "expected": msg.expected, "inconsistent": msg.inconsistent,
+            "certificate": json.loads(msg.certificate_json or "{}"),
+            "solve_ms": msg.solve_ms, "cached": msg.cached}
+
+
+def grade_fields(msg: pb.Grade) -> dict:
+    return {"verdict": msg.verdict, "reward": msg.reward,
+            "answer": msg.answer if msg.has_answer else None}

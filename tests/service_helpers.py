@@ -72,6 +72,8 @@ class ServeProcess:
         #: the /metrics port, when the server was started with --metrics-port
         self.metrics_port = next((int(x.split()[1]) for x in lines if x.startswith("metrics ")),
                                  None)
+        #: the HTTP reward port, when started with --http-port
+        self.http_port = next((int(x.split()[1]) for x in lines if x.startswith("http ")), None)
         self.address = f"127.0.0.1:{self.port}"
 
     def terminate(self, timeout: float = 30) -> int:

@@ -156,6 +156,14 @@ def test_tiny_client_deadlines_do_not_kill_workers(server, client):
                          "Answer: True").verdict == "correct"
 
 
+def test_a_call_without_a_deadline_waits_for_its_solve(server):
+    req = pb.VerifyRequest(problem=problem_msg({"domain": "linear", "premises": ["n = 41"],
+                                                "query": "n"}), completion="Answer: 41")
+    with grpc.insecure_channel(server.address) as ch:
+        resp = pb_grpc.VerifierStub(ch).Verify(req)  # no timeout: no deadline at all
+    assert resp.grade.verdict == "correct"
+
+
 # ---------------------------------------------------------------- bounds
 
 def test_batch_with_too_many_groups_is_refused_at_once():

@@ -107,11 +107,12 @@ class SolveCache:
         return got
 
     async def get(self, key: bytes, solve: Callable[[InFlight], Awaitable[Solved]],
-                  wait_s: float) -> tuple[Solved, bool]:
+                  wait_s: float | None) -> tuple[Solved, bool]:
         """(solution, cached?): solving at most once per key at a time.
 
         ``solve(entry)`` starts the work; it may check ``entry.wanted()`` before taking
-        a worker. This caller waits at most ``wait_s`` seconds; the solve itself goes on.
+        a worker. This caller waits at most ``wait_s`` seconds (None: until the solve ends,
+        which the server's budget bounds); the solve itself goes on.
         """
         got = self.peek(key)
         if got is not None:
@@ -126,8 +127,9 @@ class SolveCache:
             entry.task = asyncio.ensure_future(self._run(key, entry, solve))
             entry.task.add_done_callback(_retrieve)
         entry.waiters += 1
+        timeout = None if wait_s is None else max(wait_s, 0.0)
         try:
-            return await asyncio.wait_for(asyncio.shield(entry.task), max(wait_s, 0.0)), cached
+            return await asyncio.wait_for(asyncio.shield(entry.task), timeout), cached
         except asyncio.TimeoutError:
             raise DeadlineExceeded(
                 f"the solve did not finish within this call's deadline ({wait_s:.3g} s); it "

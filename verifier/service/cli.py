@@ -44,6 +44,12 @@ def add_parser(sub) -> None:
     p.add_argument("--metrics-host", default=d.metrics_host,
                    help=f"address the metrics endpoint binds (default {d.metrics_host}, "
                         "whatever --host is)")
+    p.add_argument("--http-port", type=int,
+                   help="also serve OpenRLHF's remote-reward HTTP protocol (POST /get_reward) "
+                        "on this port (0 = any free port), on the same workers and cache")
+    p.add_argument("--http-host", default=d.http_host,
+                   help=f"address the HTTP endpoint binds (default {d.http_host}, whatever "
+                        "--host is)")
     p.add_argument("--replicas", type=int, default=1,
                    help="pre-forked server processes sharing the port (SO_REUSEPORT)")
     p.add_argument("--port-file", help="write the bound port to this file once serving")
@@ -67,15 +73,18 @@ def _config(args, replica: int = 0):
     workers = args.workers
     if args.replicas > 1 and workers == 0:
         workers = max(1, (os.cpu_count() or 1) // args.replicas)
-    metrics_port = args.metrics_port
+    metrics_port, http_port = args.metrics_port, args.http_port
     if metrics_port and replica:  # a fixed port: one per replica, counting up
         metrics_port += replica
+    if http_port and replica:
+        http_port += replica
     if not args.cache_mib > 0:
         raise InvalidInput(f"--cache-mib must be positive, got {args.cache_mib}")
     return ServerConfig(host=args.host, port=args.port, workers=workers,
                         max_solve_s=args.max_solve_seconds, cache_size=args.cache_size,
                         cache_bytes=int(args.cache_mib * 2**20),
-                        metrics_host=args.metrics_host,
+                        metrics_host=args.metrics_host, http_port=http_port,
+                        http_host=args.http_host,
                         token=token.decode().strip() if token is not None else None,
                         tls_cert=_read(args.tls_cert, "certificate"),
                         tls_key=_read(args.tls_key, "key"), metrics_port=metrics_port,
@@ -98,14 +107,19 @@ async def _serve(cfg, port_file: str | None, grace: float) -> None:
         loop.add_signal_handler(sig, stop.set)
     if port_file:
         tmp = f"{port_file}.tmp{os.getpid()}"
-        # line 1: the gRPC port; line 2, when metrics are on: "metrics <port>"
+        # line 1: the gRPC port; then "metrics <port>" and "http <port>" when those are on
         text = f"{server.port}\n"
         if server.metrics_port is not None:
             text += f"metrics {server.metrics_port}\n"
+        if server.http_port is not None:
+            text += f"http {server.http_port}\n"
         Path(tmp).write_text(text)
         os.replace(tmp, port_file)
     metrics = "" if server.metrics_port is None else \
         f", metrics on http://{hostport(cfg.metrics_host, server.metrics_port)}/metrics"
+    if server.http_port is not None:
+        metrics += (f", rewards over HTTP on "
+                    f"http://{hostport(cfg.http_host, server.http_port)}/get_reward")
     print(f"honest serve: listening on {server.address} (pid {os.getpid()}, "
           f"{server.pool.n} solver workers{metrics})", file=sys.stderr, flush=True)
     await stop.wait()

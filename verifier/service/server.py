@@ -53,6 +53,10 @@ class ServerConfig:
     metrics_port: int | None = None
     #: address the metrics endpoint binds (loopback unless chosen on purpose)
     metrics_host: str = "127.0.0.1"
+    #: OpenRLHF's remote-reward HTTP endpoint (0 = any free port); None = off
+    http_port: int | None = None
+    #: address the HTTP endpoint binds (loopback unless chosen on purpose)
+    http_host: str = "127.0.0.1"
     #: allow other processes to bind the same port (pre-forked replicas)
     reuseport: bool = False
     rewards: RewardMap = DEFAULT_REWARDS
@@ -125,7 +129,8 @@ class VerifierServer:
     """A started-or-startable verifier service; see :func:`create_server`."""
 
     def __init__(self, cfg: ServerConfig, server: grpc.aio.Server, port: int, pool: WorkerPool,
-                 cache: SolveCache, metrics: Metrics, health_servicer):
+                 cache: SolveCache, metrics: Metrics, health_servicer,
+                 servicer: VerifierServicer):
         self.config = cfg
         self.server = server
         self.port = port
@@ -133,7 +138,9 @@ class VerifierServer:
         self.cache = cache
         self.metrics = metrics
         self.health = health_servicer
+        self.servicer = servicer
         self._metrics_http = None
+        self._http = None
 
     @property
     def address(self) -> str:
@@ -144,8 +151,24 @@ class VerifierServer:
         """The port /metrics is served on once started (None when off)."""
         return None if self._metrics_http is None else self._metrics_http.port
 
+    @property
+    def http_port(self) -> int | None:
+        """The port of the HTTP reward endpoint once started (None when off)."""
+        return None if self._http is None else self._http.port
+
     async def start(self) -> None:
         await self.server.start()
+        if self.config.http_port is not None:
+            from verifier.service.http import RewardHTTP
+            self._http = RewardHTTP(self.servicer, self.config.token)
+            try:
+                await self._http.start(self.config.http_host, self.config.http_port)
+            except OSError as e:
+                await self.server.stop(None)
+                self.pool.close()
+                raise InvalidInput(f"cannot serve HTTP on "
+                                   f"{hostport(self.config.http_host, self.config.http_port)}: "
+                                   f"{e.strerror}") from None
         if self.config.metrics_port is not None:
             try:
                 self._metrics_http = self.metrics.serve_http(
@@ -163,6 +186,8 @@ class VerifierServer:
         """Stop taking calls, let in-flight calls finish within ``grace`` seconds, clean up."""
         for name in ("", SERVICE_NAME):
             await self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
+        if self._http is not None:
+            await self._http.stop()
         await self.server.stop(grace)
         if self._metrics_http is not None:
             self._metrics_http.shutdown()
@@ -216,7 +241,7 @@ async def create_server(cfg: ServerConfig = ServerConfig(), pool: WorkerPool | N
     except RuntimeError as e:
         pool.close()
         raise InvalidInput(f"cannot listen on {bind}: {e} (is the port in use?)") from None
-    return VerifierServer(cfg, server, port, pool, cache, metrics, health_servicer)
+    return VerifierServer(cfg, server, port, pool, cache, metrics, health_servicer, servicer)
 
 
 class ServerThread:

@@ -138,13 +138,6 @@ class ServiceScorer:
             out.append(_score(r))
         return out
 
-    async def __call__(self, prompts: list, completions: list, **columns) -> list[float]:
-        """Use the scorer itself as a TRL reward function (see :class:`clients.trl.VerifierReward`)."""
-        from clients.trl import VerifierReward
-        return await VerifierReward(self)(prompts=prompts, completions=completions, **columns)
-
-    __name__ = "honest_verifier"
-
 
 def connect_scorer(server: str, rewards: RewardMap | None = None, token: str | None = None,
                    timeout: float = 10.0) -> ServiceScorer:

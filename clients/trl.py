@@ -32,8 +32,8 @@ from collections import Counter
 from typing import Any, Callable, Sequence
 
 from clients.results import RemoteError
-from clients.scoring import (GroupScore, GroupScorer, LocalScorer, ScoredCompletion,
-                             ScoringFailed, ServiceScorer)
+from clients import scoring
+from clients.scoring import GroupScore, GroupScorer, LocalScorer, ScoredCompletion, ScoringFailed
 from clients.wire import problem_fields
 from verifier.errors import HonestError, InvalidInput
 from verifier.grading import CORRECT, VERDICTS, WRONG_ABSTENTION
@@ -123,7 +123,7 @@ class VerifierReward:
                  token: str | None = None, rewards: dict[str, float] | None = None,
                  metric_prefix: str = "honest/"):
         if isinstance(scorer, str):
-            scorer = ServiceScorer(scorer, token=token, rewards=rewards)
+            scorer = scoring.ServiceScorer(scorer, token=token, rewards=rewards)
         if not isinstance(scorer, GroupScorer):
             raise InvalidInput(f"scorer {scorer!r} has no score_group(problem, completions)")
         if group_size is not None and group_size < 1:
@@ -287,6 +287,16 @@ class VerifierReward:
             for name, value in metrics.items():
                 log_metric(self.metric_prefix + name, value)
         return rewards
+
+
+class ServiceScorer(scoring.ServiceScorer):
+    """:class:`clients.scoring.ServiceScorer` that can also be passed to TRL as it is:
+    ``GRPOTrainer(reward_funcs=[ServiceScorer("127.0.0.1:50051")])``."""
+
+    __name__ = "honest_verifier"  # TRL names the reward column after this
+
+    async def __call__(self, prompts: list, completions: list, **columns) -> list[float]:
+        return await VerifierReward(self)(prompts=prompts, completions=completions, **columns)
 
 
 def trl_reward_func(scorer: GroupScorer | str) -> VerifierReward:

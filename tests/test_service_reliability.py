@@ -2,8 +2,11 @@
 caller's cancellation failing another, unbounded batches and messages, undecodable
 requests, an open /metrics. Real servers on free loopback ports."""
 
+import json
 import math
 import os
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -19,7 +22,7 @@ from clients import RemoteError, VerifierClient
 from clients.wire import problem_msg
 from honest.v1 import verifier_pb2 as pb
 from honest.v1 import verifier_pb2_grpc as pb_grpc
-from service_helpers import dense_system
+from service_helpers import ServeProcess, dense_system
 from verifier.errors import InvalidInput, MAX_MESSAGE_CHARS
 from verifier.service.cache import Solved, SolveCache, problem_key
 from verifier.service.server import ServerConfig, ServerThread
@@ -237,34 +240,51 @@ def test_undecodable_stream_item_gets_an_error_and_the_stream_goes_on(server):
 
 # ---------------------------------------------------------------- event loop, metrics
 
-def test_health_answers_while_a_large_hostile_group_is_graded(server):
-    hostile = ["<answer>" * 2500, "\\boxed{" * 2800, "Answer: " + " " * 19_000 + "x",
-               "answer:" * 2800]
-    completions = [hostile[i % 4] + f"\nAnswer: {i}" for i in range(4096)]  # ~80 MB
-    completions = completions[:3000]  # under the 64 MiB message limit
-    worst = []
-    done = threading.Event()
-
-    def probe():
-        with grpc.insecure_channel(server.address) as ch:
-            stub = health_pb2_grpc.HealthStub(ch)
-            stub.Check(health_pb2.HealthCheckRequest(), timeout=10)
-            while not done.is_set():
-                t0 = time.perf_counter()
-                stub.Check(health_pb2.HealthCheckRequest(), timeout=10)
-                worst.append(time.perf_counter() - t0)
-                time.sleep(0.01)
-
-    t = threading.Thread(target=probe)
-    t.start()
-    time.sleep(0.2)
+def test_health_answers_while_a_large_hostile_group_is_graded(tmp_path):
+    """The server in its own process (as deployed), so the probe measures the server's
+    event loop, not this test process's GIL."""
+    server = ServeProcess(tmp_path)
     try:
+        _health_during_large_group(server)
+    finally:
+        server.stop()
+
+
+PROBE = """
+import json, sys, time, grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+ch = grpc.insecure_channel(sys.argv[1]); stub = health_pb2_grpc.HealthStub(ch)
+stub.Check(health_pb2.HealthCheckRequest(), timeout=10)
+print("ready", flush=True)
+out, t_end = [], time.monotonic() + float(sys.argv[2])
+while time.monotonic() < t_end:
+    t0 = time.perf_counter()
+    stub.Check(health_pb2.HealthCheckRequest(), timeout=10)
+    out.append(time.perf_counter() - t0)
+    time.sleep(0.01)
+print(json.dumps(out), flush=True)
+"""
+
+
+def _health_during_large_group(server):
+    # the probe runs in a process of its own: this process's GIL is busy serialising the
+    # 60 MB request, which would delay a probe thread here, not the server
+    # a maximal group: 4,096 hostile completions (~18 MB; each took the old quadratic
+    # extraction ~10 ms, the whole group ~40 s of event loop)
+    hostile = ["<answer>" * 550, "\\boxed{" * 600, "Answer: " + " " * 4_300 + "x",
+               "answer:" * 600]
+    completions = [hostile[i % 4] + f"\nAnswer: {i}" for i in range(4096)]
+    probe = subprocess.Popen([sys.executable, "-c", PROBE, server.address, "4"],
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        assert probe.stdout.readline().strip() == "ready"
+        time.sleep(0.3)
         with VerifierClient(server.address, timeout=120) as c:
             g = c.verify_group({"domain": "linear", "premises": ["a = 5"], "query": "a"},
                                completions)
+        worst = json.loads(probe.communicate(timeout=60)[0].strip().splitlines()[-1])
     finally:
-        done.set()
-        t.join(30)
+        probe.kill()
     assert g.verdicts[5] == "correct" and g.verdicts[6] == "wrong_answer"
     assert len(worst) > 5 and max(worst) < 0.1, f"health took up to {max(worst):.3f} s"
 

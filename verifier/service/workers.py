@@ -68,6 +68,12 @@ def _worker_main(conn: Connection) -> None:
             conn.send(("err", EngineError(f"internal error in the solver: {e!r}")))
 
 
+#: a queued job gives up waiting for a worker after this many solve budgets
+QUEUE_WAIT_FACTOR = 6
+#: how often a queued job checks whether anyone still waits for it, seconds
+QUEUE_POLL_S = 0.1
+
+
 class _WorkerDied(Exception):
     pass
 
@@ -145,29 +151,41 @@ class WorkerPool:
 
     def run(self, payload: tuple, budget_s: float,
             wanted: Callable[[], bool] = lambda: True) -> Solution:
-        """Solve in a worker within ``budget_s`` seconds (waiting for a free worker counts).
+        """Solve in a worker within ``budget_s`` seconds of solving.
 
-        ``wanted()`` is asked once a worker is free: when it says no (every caller has
-        left), the job is dropped with :class:`Abandoned` instead of occupying the worker.
-        A worker found dead (crashed between jobs) is replaced and the job tried once more.
+        Waiting for a free worker does not count against the budget: the job waits as
+        long as ``wanted()`` says a caller still waits for it (each caller bounds that by
+        its own deadline), at most ``QUEUE_WAIT_FACTOR * budget_s``; once nobody waits,
+        it is dropped with :class:`Abandoned` instead of occupying a worker. A worker
+        found dead (crashed between jobs) is replaced and the job tried once more.
         """
-        t_end = time.monotonic() + budget_s
         try:
-            return self._run_once(payload, t_end, wanted)
+            return self._run_once(payload, budget_s, wanted)
         except _WorkerDied:
-            return self._run_once(payload, t_end, wanted, retry=False)
+            return self._run_once(payload, budget_s, wanted, retry=False)
 
-    def _run_once(self, payload: tuple, t_end: float, wanted: Callable[[], bool],
-                  retry: bool = True) -> Solution:
-        budget_s = t_end - time.monotonic()
-        try:
-            w = self._idle.get(timeout=max(0.0, budget_s))
-        except queue.Empty:
-            raise DeadlineExceeded(f"no solver worker became free within {budget_s:.3g} s; "
-                                   "raise the deadline or add workers (--workers)") from None
-        if not wanted():
+    def _acquire(self, budget_s: float, wanted: Callable[[], bool]) -> _Worker:
+        give_up = time.monotonic() + QUEUE_WAIT_FACTOR * budget_s
+        while True:
+            if not wanted():
+                raise Abandoned("every caller left before a solver worker was free")
+            left = give_up - time.monotonic()
+            if left <= 0:
+                raise DeadlineExceeded(
+                    f"no solver worker became free within {QUEUE_WAIT_FACTOR * budget_s:.3g} s; "
+                    "add workers (--workers) or send less at once")
+            try:
+                w = self._idle.get(timeout=min(left, QUEUE_POLL_S))
+            except queue.Empty:
+                continue
+            if wanted():
+                return w
             self._idle.put(w)
-            raise Abandoned("every caller left before a solver worker was free")
+
+    def _run_once(self, payload: tuple, budget_s: float, wanted: Callable[[], bool],
+                  retry: bool = True) -> Solution:
+        w = self._acquire(budget_s, wanted)
+        t_end = time.monotonic() + budget_s
         try:
             w.conn.send(payload)
             if not w.conn.poll(max(0.0, t_end - time.monotonic())):

@@ -150,3 +150,4 @@ def add_commands(sub) -> None:
     p = sub.add_parser("solve", help="what the premises entail, without a completion")
     _add_problem_args(p)
     p.set_defaults(handler=cmd_solve)
+    from clients.export import add_export_command; add_export_command(sub)

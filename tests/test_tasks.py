@@ -9,7 +9,7 @@ from helpers import read_jsonl, run_honest
 from verifier.problem import Problem, check, solve
 from verifier.tasks import problem_from_text
 from verifier.tasks import graphla, graphli
-from verifier.tasks.common import is_unanswerable_slot
+from verifier.tasks.common import META_TYPES, is_unanswerable_slot
 
 
 def audit(items):
@@ -52,8 +52,9 @@ def test_graphla_each_perturbation_yields_unknown(kind):
 def test_graphli_each_intervention_yields_unknown(kind):
     cfg = graphli.GraphLIConfig(interventions=(kind,), unanswerable_share=1.0)
     items = list(graphli.generate(cfg, 30, seed=3))
-    assert {it["meta"]["intervention"] for it in items} == {kind}
+    assert {it["meta"]["perturbation"] for it in items} == {kind}
     assert all(it["answer"] == "Unknown" for it in items)
+    assert all((it["meta"]["cut_depth"] == -1) == (kind == "false_conclusion") for it in items)
     audit(items)
 
 
@@ -79,6 +80,32 @@ def test_unanswerable_schedule_holds_the_share_in_every_prefix():
         for i in range(1000):
             hits += is_unanswerable_slot(i, share)
             assert abs(hits - (i + 1) * share) <= 1
+
+
+@pytest.mark.parametrize("module,share", [(graphla, 0.5), (graphla, 0.0), (graphli, 0.5),
+                                          (graphli, 1.0)])
+def test_items_share_one_schema_without_nulls(module, share):
+    """Same keys and value types for both tasks and both kinds; no null, no empty list
+    (either would type as ``null`` under ``datasets`` and break loading files together)."""
+    cfg = module.TASK.config_class(depth="1-4", unanswerable_share=share)
+    for it in module.generate(cfg, 12, seed=4):
+        assert list(it) == ["id", "domain", "prompt", "premises", "query", "answer",
+                            "trajectory", "meta"]
+        meta = it["meta"]
+        assert list(meta) == list(META_TYPES)
+        assert all(type(meta[k]) is t for k, t in META_TYPES.items()), meta
+        assert meta["task"] == module.TASK.name
+        assert meta["answerable"] == (it["answer"] != "Unknown")
+        assert (meta["perturbation"] == "none") == meta["answerable"]
+        assert (meta["cut_depth"] == -1) == (meta["answerable"] or
+                                             meta["perturbation"] == "false_conclusion")
+        assert len(meta["rules"]) == meta["depth"] and all(type(r) is str for r in meta["rules"])
+
+
+def test_graphla_rules_name_each_chain_relation():
+    cfg = graphla.GraphLAConfig(depth="3-6", unanswerable_share=0.0)
+    rules = {r for it in graphla.generate(cfg, 40, seed=2) for r in it["meta"]["rules"]}
+    assert rules == {"total", "comparison"}
 
 
 def test_nl_parser_reads_every_graphla_template():

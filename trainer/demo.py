@@ -69,7 +69,7 @@ def generator_config(task: str, depth: str, size: str | None = None,
     atoms for GraphLI), ``distractors`` or ``rules`` (GraphLI, comma-separated) say else."""
     from verifier import tasks
     spec = tasks.get(task)
-    return spec, spec.demo_config(depth, size, distractors, rules=rules)
+    return spec, tasks.config(task, **spec.demo_knobs(depth, size, distractors, rules=rules))
 
 
 def make_data(cfg: DemoConfig, out: str, progress: bool) -> tuple[list[dict], list[dict]]:

@@ -49,8 +49,7 @@ _KNOBS = ("depth", "dishes", "atoms", "distractors", "cut_depth", "unanswerable_
 
 def generator_config(args):
     """``(task spec, generator config)`` from ``honest generate``'s flags."""
-    spec = tasks.get(args.task)
-    return spec, spec.config(**{k: getattr(args, k) for k in _KNOBS})
+    return tasks.get(args.task), tasks.config(args.task, **{k: getattr(args, k) for k in _KNOBS})
 
 
 def _gen_one(job):

@@ -22,7 +22,7 @@ from verifier.limits import DEFAULT_LIMITS, Limits
 from verifier.problem import Problem
 from verifier.tasks.common import TaskSpec
 
-__all__ = ["TaskSpec", "get", "names", "all_tasks", "problem_from_text"]
+__all__ = ["TaskSpec", "get", "names", "all_tasks", "config", "problem_from_text"]
 
 
 @lru_cache(maxsize=1)
@@ -53,6 +53,17 @@ def get(name: str) -> TaskSpec:
     if spec is None:
         raise InvalidInput(f"unknown task {name!r}; tasks are {', '.join(names())}")
     return spec
+
+
+def config(name: str, **knobs):
+    """``get(name).config(**knobs)``, where a knob of another task is refused with a message
+    that names the task it belongs to."""
+    spec = get(name)
+    for key, value in knobs.items():
+        if value is not None and key not in spec.knobs:
+            owners = tuple(t.title for t in all_tasks() if key in t.knobs)
+            raise InvalidInput(spec.foreign_knob_message(key, owners))
+    return spec.config(**knobs)
 
 
 def problem_from_text(text: str, limits: Limits = DEFAULT_LIMITS) -> Problem:

@@ -71,8 +71,70 @@ def premises_block(text: str, header: str) -> list[str]:
     return [ln[2:].strip() for ln in body.splitlines() if ln.startswith("- ")]
 
 
+# ---------------------------------------------------------------- the item record
+#
+# Every item of every task has the same keys and the same ``meta`` keys, and no value
+# is ever JSON null or an empty list. Why: ``datasets.load_dataset("json", ...)`` takes
+# its schema from the first chunk (10 MB) of the first file and casts everything else
+# to it; pyarrow types a column that is null (or ``[]``) in every row of that chunk as
+# ``null``, and nothing non-null casts to ``null``. So with nulls, files loaded together
+# work or fail depending on their order (an all-answerable file first fails).
+# "Does not apply" therefore has a documented value of the field's own type:
+# ``perturbation == "none"`` and ``cut_depth == -1``. tests/test_export.py checks that
+# every kind of file infers the identical schema.
+
+#: ``perturbation`` of an answerable item (no premise was removed or changed)
+NO_PERTURBATION = "none"
+#: ``cut_depth`` of an item where no premise of the main chain was cut (every answerable
+#: item, and GraphLI's ``false_conclusion``, which asks about an atom off the chain)
+NO_CUT = -1
+
+#: the keys of ``meta``, in order, and the JSON type of each (never null)
+META_TYPES: dict[str, type] = {
+    "task": str,           # task name: graphla | graphli
+    "depth": int,          # reasoning depth k (edges on the query's longest derivation path)
+    "size": int,           # dishes (GraphLA) or atoms (GraphLI) in the item
+    "distractors": int,    # distractor premises
+    "answerable": bool,    # the premises determine the answer (answer != "Unknown")
+    "perturbation": str,   # what made it unanswerable, or NO_PERTURBATION
+    "cut_depth": int,      # where the chain was cut, counted from the query, or NO_CUT
+    "rules": list,         # rule of each main-chain step, fact → query (len == depth)
+    "seed": int,
+    "index": int,
+    "attempts": int,       # graphs drawn until the variant had the required label
+}
+
+
+def make_meta(*, task: str, depth: int, size: int, distractors: int, perturbation: str,
+              cut_depth: int, rules: list[str], seed: int, index: int,
+              attempts: int) -> dict[str, Any]:
+    """The ``meta`` object of one item (see :data:`META_TYPES`); ``answerable`` follows
+    from ``perturbation``. A value of the wrong type is a generator bug and raises."""
+    meta = {"task": task, "depth": depth, "size": size, "distractors": distractors,
+            "answerable": perturbation == NO_PERTURBATION, "perturbation": perturbation,
+            "cut_depth": cut_depth, "rules": list(rules), "seed": seed, "index": index,
+            "attempts": attempts}
+    for key, kind in META_TYPES.items():
+        value = meta[key]
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise RuntimeError(f"{task} generator: meta.{key} = {value!r} is not {kind.__name__}")
+    if not meta["rules"] or not all(isinstance(r, str) for r in meta["rules"]):
+        raise RuntimeError(f"{task} generator: meta.rules must be a non-empty list of names "
+                           f"(an empty list types as null under datasets), got {rules!r}")
+    if cut_depth < NO_CUT or (perturbation == NO_PERTURBATION and cut_depth != NO_CUT):
+        raise RuntimeError(f"{task} generator: cut depth {cut_depth} does not fit "
+                           f"perturbation {perturbation!r}")
+    return meta
+
+
 def make_item(*, item_id: str, domain: str, prompt: str, premises: list[str], query: str,
               answer: str, trajectory: str, meta: dict[str, Any]) -> dict[str, Any]:
+    """One dataset line: the same keys, in the same order, for every task."""
+    if list(meta) != list(META_TYPES):
+        raise RuntimeError(f"item {item_id}: meta keys {list(meta)} are not {list(META_TYPES)};"
+                           " build meta with make_meta")
+    if meta["answerable"] != (answer != "Unknown"):
+        raise RuntimeError(f"item {item_id}: answer {answer!r} disagrees with meta.answerable")
     return {"id": item_id, "domain": domain, "prompt": prompt, "premises": premises,
             "query": query, "answer": answer, "trajectory": trajectory, "meta": meta}
 
@@ -155,13 +217,7 @@ class TaskSpec:
             if value is None:
                 continue
             if key not in self.knobs:
-                from verifier import tasks  # the registry imports this module
-                flag = "--" + key.replace("_", "-")
-                owners = [t.title for t in tasks.all_tasks() if key in t.knobs]
-                whose = f"a {' and '.join(owners)} knob" if owners else "no task's knob"
-                raise InvalidInput(f"{flag} is {whose}, not a {self.title} one; {self.title} "
-                                   "takes " + ", ".join("--" + k.replace("_", "-")
-                                                        for k in self.knobs if k != "size"))
+                raise InvalidInput(self.foreign_knob_message(key))
             if key == "size":
                 key = self.size_knob
             if key in self.list_knobs and isinstance(value, str):
@@ -169,11 +225,19 @@ class TaskSpec:
             kw[key] = value
         return self.config_class(**kw)
 
-    def demo_config(self, depth: str, size: str | None = None, distractors: str | None = None,
-                    **knobs):
-        """A config for a CPU demo: small problems unless ``size``/``distractors`` say else."""
-        return self.config(depth=depth, size=size or self.demo.get("size"),
-                           distractors=distractors or self.demo.get("distractors"), **knobs)
+    def foreign_knob_message(self, key: str, owners: tuple[str, ...] = ()) -> str:
+        """What to say about a knob this task does not have (``owners``: tasks that do)."""
+        flag = "--" + key.replace("_", "-")
+        what = (f"a {' and '.join(owners)} knob, not a {self.title} one" if owners
+                else f"not a {self.title} knob")
+        return (f"{flag} is {what}; {self.title} takes "
+                + ", ".join("--" + k.replace("_", "-") for k in self.knobs if k != "size"))
+
+    def demo_knobs(self, depth: str, size: str | None = None, distractors: str | None = None,
+                   **knobs) -> dict:
+        """Knobs for a CPU demo: small problems unless ``size``/``distractors`` say else."""
+        return dict(depth=depth, size=size or self.demo.get("size"),
+                    distractors=distractors or self.demo.get("distractors"), **knobs)
 
     def generate(self, cfg, n: int, seed: int, progress: bool = False) -> Iterator[dict]:
         """Yield ``n`` items (item ``i`` depends only on ``cfg``, ``seed`` and ``i``)."""

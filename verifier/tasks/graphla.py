@@ -20,6 +20,10 @@ Unanswerable twin: the defining premise of the chain dish at *cut depth*
 dish to a dish whose price is never given (``uninformative``). The label is
 then proved by the exact engine; a perturbation that leaves the price
 determined is discarded and another one is tried.
+
+``meta`` (one schema for every task, see ``common.make_meta``): ``perturbation``
+is ``remove``/``uninformative`` or ``none``; ``rules`` names the relation of each
+chain dish ``v1 … vk``: ``total`` or ``comparison``.
 """
 
 from __future__ import annotations
@@ -36,10 +40,10 @@ from verifier.errors import InvalidInput, ParseError
 from verifier.lang.linear import parse_linear_equation
 from verifier.problem import Problem
 from verifier.solution import DETERMINED, UNDETERMINED
-from verifier.tasks.common import (ANSWER_LINE_HELP, WORD_NUMBERS, IntRange, TaskSpec,
-                                   bullet_list, capitalize, count_phrase, generate_many,
-                                   is_unanswerable_slot, item_rng, join_list, make_item,
-                                   premises_block)
+from verifier.tasks.common import (ANSWER_LINE_HELP, NO_CUT, NO_PERTURBATION, WORD_NUMBERS,
+                                   IntRange, TaskSpec, bullet_list, capitalize, count_phrase,
+                                   generate_many, is_unanswerable_slot, item_rng, join_list,
+                                   make_item, make_meta, premises_block)
 
 # (singular, plural)
 _BASE_DISHES = [
@@ -130,6 +134,14 @@ class Relation:
     def holds(self, price: dict[str, int]) -> bool:
         return (sum(c * price[n] for c, n in self.lhs)
                 == sum(c * price[n] for c, n in self.rhs) + self.const)
+
+    @property
+    def rule(self) -> str:
+        """``comparison`` (costs k more/less than, or the same as, other dishes), ``total``
+        (dishes together cost k) or ``price`` (one dish costs k): ``meta.rules`` names."""
+        if self.rhs:
+            return "comparison"
+        return "price" if len(self.lhs) == 1 and self.lhs[0][0] == 1 else "total"
 
 
 # ---------------------------------------------------------------- rendering
@@ -350,9 +362,7 @@ def generate_item(cfg: GraphLAConfig, seed: int, index: int, max_tries: int = 50
     for attempt in range(max_tries):
         g, k, chain, rel, price, spare = _build_graph(cfg, rng)
         query = chain[-1]
-        meta = {"depth": k, "dishes": g.number_of_nodes(),
-                "distractors": sum(1 for d in g if g.nodes[d]["role"] == "distractor"),
-                "seed": seed, "index": index, "perturbation": None, "cut_depth": None}
+        kind, cut_depth = NO_PERTURBATION, NO_CUT
         rels = dict(rel)
         missing = None
         note = ""
@@ -371,7 +381,7 @@ def generate_item(cfg: GraphLAConfig, seed: int, index: int, max_tries: int = 50
                 note = (f"The price of a {DISHES[target][0]} is only tied to the price of a "
                         f"{DISHES[spare][0]}, which no fact gives.")
             missing = target
-            meta.update(perturbation=kind, cut_depth=d)
+            cut_depth = d
         order = list(nx.topological_sort(g))
         shown = [d for d in order if d in rels]
         rng.shuffle(shown)
@@ -391,7 +401,12 @@ def generate_item(cfg: GraphLAConfig, seed: int, index: int, max_tries: int = 50
         question = f"How much does {count_phrase(1, *DISHES[query])} cost?"
         prompt = (f"{FACTS_HEADER}{bullet_list([sentences[d] for d in shown])}\n"
                   f"Question: {question}\n{INSTRUCTION}")
-        meta["attempts"] = attempt + 1
+        meta = make_meta(
+            task="graphla", depth=k, size=g.number_of_nodes(),
+            distractors=sum(1 for d in g if g.nodes[d]["role"] == "distractor"),
+            perturbation=kind, cut_depth=cut_depth,
+            rules=[rel[d].rule for d in chain[1:]],  # as built, before any cut
+            seed=seed, index=index, attempts=attempt + 1)
         return make_item(item_id=f"graphla-{seed}-{index}", domain="linear", prompt=prompt,
                          premises=premises, query=query, answer=answer, trajectory=traj,
                          meta=meta)

@@ -29,6 +29,10 @@ query (``d = k`` is the fact ``L0``):
 - ``false_conclusion``: the question asks about an atom no chain produces.
 Every label is proved by the Z3 engine; a variant that Z3 does not prove
 undetermined is discarded and another is drawn.
+
+``meta`` (one schema for every task, see ``common.make_meta``): the intervention
+is ``perturbation`` (``none`` when answerable), ``cut_depth`` is -1 for
+``false_conclusion``, and ``rules`` lists the rule of each chain step ``L1 … Lk``.
 """
 
 from __future__ import annotations
@@ -42,9 +46,10 @@ from verifier.errors import InvalidInput, ParseError
 from verifier.lang.logic import Formula, formula_to_text
 from verifier.problem import Problem
 from verifier.solution import DETERMINED, UNDETERMINED
-from verifier.tasks.common import (ANSWER_LINE_HELP, IntRange, TaskSpec, bullet_list,
-                                   capitalize, generate_many, is_unanswerable_slot, item_rng,
-                                   make_item, premises_block)
+from verifier.tasks.common import (ANSWER_LINE_HELP, NO_CUT, NO_PERTURBATION, IntRange,
+                                   TaskSpec, bullet_list, capitalize, generate_many,
+                                   is_unanswerable_slot, item_rng, make_item, make_meta,
+                                   premises_block)
 
 _SUBJECTS = [
     "alarm", "door", "lamp", "window", "kettle", "garden", "bell", "radio", "oven", "fridge",
@@ -334,13 +339,11 @@ def generate_item(cfg: GraphLIConfig, seed: int, index: int, max_tries: int = 50
     for attempt in range(max_tries):
         k, chain, steps, distractors, spare, world = _build(cfg, rng)
         query_atom, polarity = chain[-1]
-        meta = {"depth": k, "distractors": len(distractors), "seed": seed, "index": index,
-                "intervention": None, "cut_depth": None}
+        kind, cut_depth = NO_PERTURBATION, NO_CUT
         step_premises = [list(st.premises) for st in steps]
         lines = [_step_line(st) for st in steps]
         if unanswerable:
             kind = rng.choice(cfg.interventions)
-            meta["intervention"] = kind
             if kind == "false_conclusion":
                 candidates = [a for a in spare if any(a == x[0] for p in distractors
                                                       for x in p.lits)] or spare
@@ -349,7 +352,7 @@ def generate_item(cfg: GraphLIConfig, seed: int, index: int, max_tries: int = 50
                                  f"or not, so it cannot be determined.", "Answer: Unknown"]
             else:
                 d = min((cfg.cut_depth or IntRange(0, k)).draw(rng), k)
-                meta["cut_depth"] = d
+                cut_depth = d
                 cut = k - d
                 step_premises[cut] = _perturb(kind, steps[cut], rng)
                 lines = lines[:cut] + [
@@ -369,8 +372,12 @@ def generate_item(cfg: GraphLIConfig, seed: int, index: int, max_tries: int = 50
             continue
         if not unanswerable and (sol.status != DETERMINED or sol.value is not polarity):
             raise RuntimeError("GraphLI generator: answerable item not determined")  # bug
-        meta["atoms"] = len({x[0] for p in shown for x in p.lits} | {query_atom})
-        meta["attempts"] = attempt + 1
+        meta = make_meta(
+            task="graphli", depth=k,
+            size=len({x[0] for p in shown for x in p.lits} | {query_atom}),
+            distractors=len(distractors), perturbation=kind, cut_depth=cut_depth,
+            rules=[st.rule for st in steps[1:]],  # as built, before any intervention
+            seed=seed, index=index, attempts=attempt + 1)
         question = f"Is it true that {lit_text((query_atom, True))}?"
         prompt = (f"{FACTS_HEADER}{bullet_list([p.sentence() for p in shown])}\n"
                   f"Question: {question}\n{INSTRUCTION}")

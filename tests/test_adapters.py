@@ -7,16 +7,11 @@ import pytest
 
 from clients import RemoteError
 from clients.trl import ServiceScorer, trl_reward_func
-from verifier.service.server import ServerConfig, ServerThread
 
 LOG = {"domain": "logic", "premises": ["a -> b", "a"], "query": "b"}
 LIN = {"domain": "linear", "premises": ["x + y = 3"], "query": "x"}
 
 
-@pytest.fixture(scope="module")
-def server():
-    with ServerThread(ServerConfig(port=0, workers=1)) as srv:
-        yield srv
 
 
 def test_service_scorer_scores_groups_and_pickles(server):
@@ -49,16 +44,3 @@ def test_trl_reward_func_groups_by_problem(server):
                             premises=[LOG["premises"], LOG["premises"], LIN["premises"]],
                             query=["b", "b", "x"]))
     assert rewards == [1.0, 0.0, 1.0]
-
-
-def test_verl_and_openrlhf_entry_points(server, monkeypatch):
-    from clients import rl_adapters
-    monkeypatch.setenv("HONEST_VERIFIER", server.address)
-    rl_adapters._client.cache_clear()
-    assert rl_adapters.compute_score("graphli", "Answer: True", json.dumps(LOG)) == 1.0
-    assert rl_adapters.compute_score("graphla", "Answer: 2", None,
-                                     {"problem": LIN}) == 0.0
-    t = rl_adapters.reward_func(["Q1 Answer: True", "Q2 Answer: Unknown"], ["Q1", "Q2"],
-                                [json.dumps(LOG), json.dumps(LIN)])
-    assert t.tolist() == [1.0, 1.0]
-    rl_adapters._client.cache_clear()

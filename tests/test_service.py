@@ -17,10 +17,6 @@ LOG = {"domain": "logic", "premises": ["a -> b", "a"], "query": "b"}
 UND = {"domain": "logic", "premises": ["a | b"], "query": "a"}
 
 
-@pytest.fixture(scope="module")
-def server():
-    with ServerThread(ServerConfig(port=0, workers=1)) as srv:
-        yield srv
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,6 @@ import urllib.request
 
 import grpc
 import pytest
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -30,10 +29,6 @@ from verifier.service.servicer import ServiceLimits
 from verifier.solution import Solution
 
 
-@pytest.fixture(scope="module")
-def server():
-    with ServerThread(ServerConfig(port=0, workers=1, max_solve_s=30)) as srv:
-        yield srv
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,6 @@ from trainer.runtime import quiet_transformers
 from trainer.sft import run_sft
 from trainer.tokenizer import build_tokenizer
 import honest_cli as cli
-from verifier.service.server import ServerConfig, ServerThread
 from verifier.tasks import graphla
 
 pytestmark = pytest.mark.timeout(240)
@@ -31,10 +30,6 @@ pytestmark = pytest.mark.timeout(240)
 TINY = TinyModelConfig(hidden_size=32, layers=1, heads=2, intermediate_size=64)
 
 
-@pytest.fixture(scope="module")
-def server():
-    with ServerThread(ServerConfig(port=0, workers=1)) as srv:
-        yield srv
 
 
 @pytest.fixture(scope="module")

@@ -209,7 +209,7 @@ _N = r"(?P<k>\d+) dollars?"
 _SENTENCES = [
     (re.compile(rf"(?:In total, |The total price of |The price of )?(?P<L>.+?) (?:costs?|is) {_N}\.\Z"),
      "total"),
-    (re.compile(rf"(?:The price of )?(?P<L>.+?) (?:costs?|is) the same as (?:the price of )?(?P<R>.+?)\.\Z"),
+    (re.compile(r"(?:The price of )?(?P<L>.+?) (?:costs?|is) the same as (?:the price of )?(?P<R>.+?)\.\Z"),
      "same"),
     (re.compile(rf"(?P<L>.+?) (?:costs?|is|are) {_N} (?P<dir>more|less|more expensive|cheaper) than (?P<R>.+?)\.\Z"),
      "diff"),

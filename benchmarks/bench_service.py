@@ -1,12 +1,15 @@
 """Throughput and latency of the verifier service, driven from a separate client process.
 
     .venv/bin/python benchmarks/bench_service.py [--seconds 4] [--designs single,reuseport]
+    .venv/bin/python benchmarks/bench_service.py --designs single --baseline /tmp/base
+        # before/after a change in one run: /tmp/base is a checkout of the commit before it
 
 Server designs (each started as subprocesses on loopback):
 - ``empty``: a server that does no work at all (benchmarks/empty_server.py): the ceiling
   that gRPC and this client reach on this machine, for calibration;
 - ``single``: one asyncio gRPC front end + 2 solver worker processes;
-- ``reuseport``: 2 pre-forked front ends sharing the port (SO_REUSEPORT), 1 worker each.
+- ``reuseport``: 2 pre-forked front ends sharing the port (SO_REUSEPORT), 1 worker each;
+- ``baseline`` (with ``--baseline DIR``): the ``single`` server of another checkout.
 The client process uses grpc.aio with 8 channels (separate connections, so SO_REUSEPORT
 can balance) and prints completions/s and p50/p99 latency for
 - ``Verify`` one completion per call, closed loop at several concurrencies;
@@ -51,21 +54,33 @@ def make_problems(n: int, seed: int) -> list[dict]:
     return out
 
 
-def start_server(tmp: str, design: str, port: int) -> subprocess.Popen:
+def start_server(tmp: str, design: str, port: int, baseline: Path | None = None
+                 ) -> subprocess.Popen:
+    """Start one design; ``baseline`` (design ``baseline``) is another checkout of the
+    project whose ``single`` server is measured in the same run, e.g. before a change."""
     pf = Path(tmp) / f"{design}.port"
+    cwd, env = ROOT, None
     if design == "empty":
         cmd = [sys.executable, str(ROOT / "benchmarks" / "empty_server.py"), str(port), str(pf)]
     else:
-        args = ["--workers", "2"] if design == "single" else ["--replicas", "2", "--workers", "1"]
-        cmd = [sys.executable, "-m", "honest_cli", "serve", "--port", str(port),
+        args = ["--workers", "2"] if design in ("single", "baseline") else \
+            ["--replicas", "2", "--workers", "1"]
+        module = "honest_cli"
+        if design == "baseline":
+            cwd = baseline
+            env = dict(os.environ, PYTHONPATH=f"{baseline}{os.pathsep}{baseline / 'proto'}")
+            if not (baseline / "honest_cli").is_dir():  # checkouts before the dispatcher
+                module = "verifier.cli"
+        cmd = [sys.executable, "-m", module, "serve", "--port", str(port),
                "--port-file", str(pf), *args]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
     t_end = time.monotonic() + 120
     while not pf.exists():
         if proc.poll() is not None or time.monotonic() > t_end:
             raise SystemExit(f"server ({design}) did not start")
         time.sleep(0.1)
-    time.sleep(4.0 if design != "single" else 0.5)  # the second replica starts in parallel
+    time.sleep(0.5 if design in ("single", "baseline") else 4.0)  # replicas start in parallel
     return proc
 
 
@@ -221,7 +236,15 @@ def main():
     ap.add_argument("--designs", default="empty,single,reuseport",
                     help="empty = a no-work server: the gRPC ceiling, for calibration")
     ap.add_argument("--problems", type=int, default=400)
+    ap.add_argument("--baseline", type=Path,
+                    help="another checkout of this project (e.g. `git worktree add /tmp/base "
+                         "main`): adds design 'baseline', its single server, to this run")
     args = ap.parse_args()
+    designs = args.designs.split(",")
+    if args.baseline is not None:
+        if not (args.baseline / "verifier").is_dir():
+            raise SystemExit(f"--baseline {args.baseline} is not a checkout of this project")
+        designs += [] if "baseline" in designs else ["baseline"]
     problems = make_problems(args.problems, 7)
     base = naive_baseline(problems, args.seconds)
     print(f"naive in-process baseline (SymPy solve per completion): {base:,.0f} completions/s")
@@ -229,9 +252,9 @@ def main():
     from service_port import free_port  # noqa: E402  (local helper)
     report = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for design in args.designs.split(","):
+        for design in designs:
             port = free_port()
-            proc = start_server(tmp, design, port)
+            proc = start_server(tmp, design, port, args.baseline)
             try:
                 q = ctx.Queue()
                 cp = ctx.Process(target=client_main, args=(f"127.0.0.1:{port}", problems,

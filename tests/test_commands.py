@@ -1,4 +1,4 @@
-"""The ``honest`` CLI: single items, batches with bad lines, exit codes."""
+"""The `honest` subcommands of verifier and clients (generate, check, solve, serve), run as a user would."""
 
 import json
 

@@ -21,4 +21,8 @@ if ! .venv/bin/python -c "import torch" >/dev/null 2>&1; then
 fi
 echo "setup: installing the project and its extras" >&2
 pip install -q -e ".[train,dev]"
+# Test-only: OpenRLHF's released reward-calling code, which the adapter tests run. Its own
+# dependencies (ray, vLLM, deepspeed) are GPU-cluster software; the module used imports
+# without them.
+pip install -q --no-deps "openrlhf==0.11.2" "pylatexenc>=2.10"
 echo "setup: ready (.venv)" >&2

@@ -1,6 +1,5 @@
 """RL-trainer adapters against a real server: TRL scorer and reward function, verl, OpenRLHF."""
 
-import json
 import pickle
 
 import pytest

@@ -9,12 +9,20 @@ import urllib.request
 
 import pytest
 
-from frameworks.openrlhf_remote_rm_http import HttpRewardCaller, experience_info
+from frameworks.openrlhf_remote_rm_func import process_response_into_experience
+from frameworks.openrlhf_remote_rm_http import HttpRewardCaller
 from service_helpers import ServeProcess
 from verifier.tasks import graphla
 
 LOGIC = {"domain": "logic", "premises": ["a -> b", "a"], "query": "b"}
 UND = {"domain": "linear", "premises": ["x + y = 3"], "query": "x"}
+
+
+def experience_info(reward_part: dict, prompt: str, label: str) -> dict:
+    """OpenRLHF's own handling of a sample's reward fields (samples_generator.py copy)."""
+    response = {**reward_part, "observation_tokens": [1, 2, 3], "action_ranges": [(1, 3)],
+                "rollout_log_probs": None, "prompt": prompt, "label": label}
+    return process_response_into_experience(response).info
 
 
 @pytest.fixture(scope="module")
@@ -86,10 +94,10 @@ def test_openrlhf_http_caller_end_to_end(tmp_path):
                                              item["prompt"], label))
         wrong = asyncio.run(caller.reward_for(item["prompt"] + "Answer: 123456<|im_end|>",
                                               item["prompt"], label))
-        info = experience_info(gold)
+        info = experience_info(gold, item["prompt"], label)
         assert info["reward"].flatten().tolist() == [1.0]
         assert info["score"].flatten().tolist() == [1.0]
         assert info["correct"].flatten().tolist() == [1.0]
-        assert experience_info(wrong)["reward"].flatten().tolist() == [0.0]
+        assert experience_info(wrong, item["prompt"], label)["reward"].flatten().tolist() == [0.0]
     finally:
         srv.stop()

@@ -1,18 +1,16 @@
 """Faithful copy of how OpenRLHF 0.11.2 calls an HTTP remote reward model and reads its reply.
 
 Source: openrlhf-0.11.2 wheel (PyPI), ``openrlhf/utils/agent.py``
-(``SingleTurnAgentExecutor.execute`` reward part and ``_fetch_rewards_via_http``) and
-``openrlhf/trainer/ppo_utils/samples_generator.py`` (``info["reward"]``, ``info["score"]`` and
-the ``extra_logs`` → tensors loop). Kept as in the package; only the surrounding class,
-the vLLM generation and logging are left out. Importing OpenRLHF itself needs ray, vllm and
-deepspeed, which a CPU test machine does not have.
+(``SingleTurnAgentExecutor.execute`` reward part and ``_fetch_rewards_via_http``, lines
+286-302 and 327-366). Kept as in the package; only the surrounding class, the vLLM
+generation and logging are left out. What OpenRLHF does with the reply afterwards is the
+copy in ``openrlhf_remote_rm_func.py`` (``process_response_into_experience``).
 """
 
 import asyncio
 from itertools import cycle
 
 import aiohttp
-import torch
 
 
 class HttpRewardCaller:
@@ -75,20 +73,3 @@ class HttpRewardCaller:
 
             tasks.append(asyncio.create_task(_post_request(rm, payload)))
         return await asyncio.gather(*tasks)
-
-
-def experience_info(response):
-    """The reward/score/extra_logs part of ``samples_generator.py`` building ``info``."""
-    reward_val = response.get("reward", None)
-    score_val = response.get("scores", None)
-    info = {}
-    if reward_val is not None:
-        info["reward"] = torch.tensor([reward_val])
-    if score_val is not None:
-        info["score"] = torch.tensor([score_val])
-    extra_logs = response.get("extra_logs", {})
-    for key, value in extra_logs.items():
-        if isinstance(value, torch.Tensor):
-            value = value.flatten()[0].item()
-        info[key] = torch.tensor([value])
-    return info

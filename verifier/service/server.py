@@ -158,27 +158,23 @@ class VerifierServer:
 
     async def start(self) -> None:
         await self.server.start()
-        if self.config.http_port is not None:
-            from verifier.service.http import RewardHTTP
-            self._http = RewardHTTP(self.servicer, self.config.token)
-            try:
-                await self._http.start(self.config.http_host, self.config.http_port)
-            except OSError as e:
-                await self.server.stop(None)
-                self.pool.close()
-                raise InvalidInput(f"cannot serve HTTP on "
-                                   f"{hostport(self.config.http_host, self.config.http_port)}: "
-                                   f"{e.strerror}") from None
-        if self.config.metrics_port is not None:
-            try:
-                self._metrics_http = self.metrics.serve_http(
-                    self.config.metrics_port, self.config.metrics_host, self.config.token)
-            except OSError as e:
-                await self.server.stop(None)
-                self.pool.close()
-                raise InvalidInput(f"cannot serve metrics on "
-                                   f"{hostport(self.config.metrics_host, self.config.metrics_port)}"
-                                   f": {e.strerror}") from None
+        cfg = self.config
+        try:
+            if cfg.http_port is not None:
+                from verifier.service.http import RewardHTTP
+                self._http = RewardHTTP(self.servicer, cfg.token)
+                where = f"HTTP on {hostport(cfg.http_host, cfg.http_port)}"
+                await self._http.start(cfg.http_host, cfg.http_port)
+            if cfg.metrics_port is not None:
+                where = f"metrics on {hostport(cfg.metrics_host, cfg.metrics_port)}"
+                self._metrics_http = self.metrics.serve_http(cfg.metrics_port, cfg.metrics_host,
+                                                             cfg.token)
+        except OSError as e:  # a port in use: refuse to start, leave nothing running
+            if self._http is not None:
+                await self._http.stop()
+            await self.server.stop(None)
+            self.pool.close()
+            raise InvalidInput(f"cannot serve {where}: {e.strerror}") from None
         for name in ("", SERVICE_NAME):
             await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
 

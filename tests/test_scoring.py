@@ -1,4 +1,4 @@
-"""RL-trainer adapters against a real server: TRL scorer and reward function, verl, OpenRLHF."""
+"""clients.scoring and clients.trl against a real server: the service scorer, its pickling, no invented zeros, the TRL reward grouping by problem."""
 
 import pickle
 

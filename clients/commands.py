@@ -151,3 +151,4 @@ def add_commands(sub) -> None:
     _add_problem_args(p)
     p.set_defaults(handler=cmd_solve)
     from clients.export import add_export_command; add_export_command(sub)
+    from clients.audit import add_audit_command; add_audit_command(sub)

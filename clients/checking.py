@@ -48,25 +48,33 @@ def response_of(rec: dict) -> str:
 
 
 class LocalChecker:
-    """Runs records through the in-process engines."""
+    """Runs records through the in-process engines; ``steps`` adds the step audit."""
 
-    def __init__(self, rewards: RewardMap | None = None):
+    def __init__(self, rewards: RewardMap | None = None, steps: bool = False):
         self.rewards = rewards or DEFAULT_REWARDS
+        self.steps = steps
 
     def check(self, rec: dict, want_response: bool) -> dict:
         problem = problem_from_record(rec)
         if want_response:
-            return check(problem, response_of(rec), self.rewards).to_dict()
+            response = response_of(rec)
+            out = check(problem, response, self.rewards).to_dict()
+            if self.steps:
+                from verifier.steps import audit_steps
+                out.update(audit_steps(problem, response).to_dict())
+            return out
         return solve(problem).to_dict()
 
 
 class RemoteChecker:
     """The same records and output, from a verifier service."""
 
-    def __init__(self, target: str, rewards: RewardMap | None = None, token: str | None = None):
+    def __init__(self, target: str, rewards: RewardMap | None = None, token: str | None = None,
+                 steps: bool = False):
         from clients.client import VerifierClient
         self.client = VerifierClient(target, token=token)
         self.rewards = dict(rewards.rewards) if rewards is not None else None
+        self.steps = steps
 
     def check(self, rec: dict, want_response: bool) -> dict:
         if not isinstance(rec, dict):
@@ -76,7 +84,8 @@ class RemoteChecker:
             sol = self.client.solve(problem)
             return {"status": sol.status, "expected": sol.expected,
                     "inconsistent": sol.inconsistent, "certificate": sol.certificate}
-        return self.client.verify(problem, response_of(rec), rewards=self.rewards).to_dict()
+        return self.client.verify(problem, response_of(rec), rewards=self.rewards,
+                                  steps=self.steps).to_dict()
 
 
 __all__ = ["Checker", "LocalChecker", "RemoteChecker", "problem_from_record", "HonestError"]

@@ -97,15 +97,17 @@ class _Base:
     # request builders and result readers shared by the sync and async clients
     @staticmethod
     def _verify_request(problem: ProblemLike, completion: str, id: str,
-                        rewards: Mapping[str, float] | None) -> pb.VerifyRequest:
+                        rewards: Mapping[str, float] | None,
+                        steps: bool = False) -> pb.VerifyRequest:
         return pb.VerifyRequest(problem=problem_msg(problem), completion=completion, id=id,
-                                rewards=reward_msg(rewards))
+                                rewards=reward_msg(rewards), steps=steps)
 
     @staticmethod
     def _group_request(problem: ProblemLike, completions: Sequence[str], id: str,
-                       rewards: Mapping[str, float] | None) -> pb.VerifyGroupRequest:
+                       rewards: Mapping[str, float] | None,
+                       steps: bool = False) -> pb.VerifyGroupRequest:
         return pb.VerifyGroupRequest(problem=problem_msg(problem), completions=list(completions),
-                                     id=id, rewards=reward_msg(rewards))
+                                     id=id, rewards=reward_msg(rewards), steps=steps)
 
     @classmethod
     def _batch_request(cls, groups: Iterable[tuple[ProblemLike, Sequence[str]]],
@@ -198,15 +200,16 @@ class VerifierClient(_Base):
         return self._health_status(resp)
 
     def verify(self, problem: ProblemLike, completion: str, *, id: str = "",
-               rewards: Mapping[str, float] | None = None,
+               rewards: Mapping[str, float] | None = None, steps: bool = False,
                timeout: float | None = None) -> VerifyResult:
-        req = self._verify_request(problem, completion, id, rewards)
+        """Grade one completion; ``steps=True`` also audits its intermediate claims."""
+        req = self._verify_request(problem, completion, id, rewards, steps)
         return VerifyResult.from_msg(self._call("Verify", req, timeout))
 
     def verify_group(self, problem: ProblemLike, completions: Sequence[str], *, id: str = "",
-                     rewards: Mapping[str, float] | None = None,
+                     rewards: Mapping[str, float] | None = None, steps: bool = False,
                      timeout: float | None = None) -> GroupResult:
-        req = self._group_request(problem, completions, id, rewards)
+        req = self._group_request(problem, completions, id, rewards, steps)
         return GroupResult.from_msg(self._call("VerifyGroup", req, timeout))
 
     def verify_batch(self, groups: Iterable[tuple[ProblemLike, Sequence[str]]], *,
@@ -297,15 +300,15 @@ class AsyncVerifierClient(_Base):
         return self._health_status(resp)
 
     async def verify(self, problem: ProblemLike, completion: str, *, id: str = "",
-                     rewards: Mapping[str, float] | None = None,
+                     rewards: Mapping[str, float] | None = None, steps: bool = False,
                      timeout: float | None = None) -> VerifyResult:
-        req = self._verify_request(problem, completion, id, rewards)
+        req = self._verify_request(problem, completion, id, rewards, steps)
         return VerifyResult.from_msg(await self._call("Verify", req, timeout))
 
     async def verify_group(self, problem: ProblemLike, completions: Sequence[str], *,
                            id: str = "", rewards: Mapping[str, float] | None = None,
-                           timeout: float | None = None) -> GroupResult:
-        req = self._group_request(problem, completions, id, rewards)
+                           steps: bool = False, timeout: float | None = None) -> GroupResult:
+        req = self._group_request(problem, completions, id, rewards, steps)
         return GroupResult.from_msg(await self._call("VerifyGroup", req, timeout))
 
     async def verify_batch(self, groups: Iterable[tuple[ProblemLike, Sequence[str]]], *,

@@ -87,11 +87,13 @@ def read_token(path: str | None) -> str | None:
 
 def make_checker(args) -> Checker:
     rewards = RewardMap.parse(args.reward_map) if getattr(args, "reward_map", None) else None
+    steps = getattr(args, "steps", False)
     if args.server:
-        return RemoteChecker(args.server, rewards, token=read_token(args.token_file))
+        return RemoteChecker(args.server, rewards, token=read_token(args.token_file),
+                             steps=steps)
     if args.token_file:
         raise InvalidInput("--token-file goes with --server")
-    return LocalChecker(rewards)
+    return LocalChecker(rewards, steps)
 
 
 def _run_items(args, want_response: bool) -> int:
@@ -146,6 +148,9 @@ def add_commands(sub) -> None:
     p.add_argument("--response", help="the completion to grade (single-item mode)")
     p.add_argument("--reward-map", help="rewards per verdict, e.g. "
                    "'correct=1,unwarranted_answer=-1' (unnamed verdicts get 0)")
+    p.add_argument("--steps", action="store_true",
+                   help="also audit the intermediate claims (steps, first_unsupported_line; "
+                        "see README 'Audit model outputs')")
     p.set_defaults(handler=cmd_check)
     p = sub.add_parser("solve", help="what the premises entail, without a completion")
     _add_problem_args(p)

@@ -64,6 +64,8 @@ class GradeResult:
     verdict: str
     reward: float
     answer: str | None
+    #: the step audit (steps, first_unsupported_line, ...) when asked for with steps=True
+    steps: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,8 @@ class VerifyResult:
     solution: SolveResult
     total_ms: float
     id: str = ""
+    #: the step audit (steps, first_unsupported_line, ...) when asked for with steps=True
+    steps: dict[str, Any] | None = None
 
     @classmethod
     def from_msg(cls, msg: pb.VerifyResponse) -> "VerifyResult":
@@ -84,13 +88,17 @@ class VerifyResult:
                                msg.error.message)
         g = grade_fields(msg.grade)
         return cls(g["verdict"], g["reward"], g["answer"], SolveResult.from_msg(msg.solution),
-                   msg.total_ms, msg.id)
+                   msg.total_ms, msg.id, g["steps"])
 
     def to_dict(self) -> dict[str, Any]:
+        """What ``honest check`` prints (plus the step audit when there is one)."""
         s = self.solution
-        return {"verdict": self.verdict, "reward": self.reward, "answer": self.answer,
-                "status": s.status, "expected": s.expected, "inconsistent": s.inconsistent,
-                "certificate": s.certificate}
+        out = {"verdict": self.verdict, "reward": self.reward, "answer": self.answer,
+               "status": s.status, "expected": s.expected, "inconsistent": s.inconsistent,
+               "certificate": s.certificate}
+        if self.steps is not None:
+            out.update(self.steps)
+        return out
 
 
 @dataclass(frozen=True)

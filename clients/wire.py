@@ -80,4 +80,14 @@ def solution_fields(msg: pb.Solution) -> dict:
 
 def grade_fields(msg: pb.Grade) -> dict:
     return {"verdict": msg.verdict, "reward": msg.reward,
-            "answer": msg.answer if msg.has_answer else None}
+            "answer": msg.answer if msg.has_answer else None,
+            "steps": step_fields(msg.step_audit) if msg.HasField("step_audit") else None}
+
+
+def step_fields(msg: pb.StepAudit) -> dict:
+    """A step audit as ``honest audit`` / ``honest check --steps`` write it."""
+    return {"steps": [{"line": s.line, "text": s.text, "claim": s.claim, "kind": s.kind,
+                       "status": s.status} for s in msg.steps],
+            "first_unsupported_line": msg.first_unsupported_line
+            if msg.has_first_unsupported else None,
+            "unrecognised_lines": msg.unrecognised_lines, "steps_truncated": msg.truncated}

@@ -215,3 +215,42 @@ def test_audit_steps_values_are_exact():
     assert _claims(p, "x = 1/3\nx = 0.333\nx = 0.3333333333333333") == [
         ("x = 1/3", "supported"), ("x = 333/1000", "contradicted"),
         (f"x = {Fraction('0.3333333333333333')}", "contradicted")]
+
+
+# ---------------------------------------------------------------- the same audit everywhere
+
+def test_check_steps_and_the_service_flag_give_the_in_process_audit(server, tmp_path):
+    """`honest check --steps` (local and --server) and Verify/VerifyGroup(steps=True) agree
+    with verifier.steps on gold and perturbed trajectories."""
+    import json as _json
+
+    from clients import VerifierClient
+    from helpers import run_honest
+    from verifier.problem import Problem
+    from verifier.steps import audit_steps
+    from verifier.tasks import graphla
+
+    items = [graphla.generate_item(graphla.GraphLAConfig(depth="2-3"), 5, i) for i in range(4)]
+    lines = []
+    for it in items:
+        gold = it["trajectory"]
+        bad = gold.split("\n")
+        bad[1] = bad[1].rsplit("=", 1)[0] + "= 999" if "=" in bad[1] else bad[1] + " x = 999"
+        lines += [{"id": it["id"], **{k: it[k] for k in ("domain", "premises", "query")},
+                   "response": r} for r in (gold, "\n".join(bad))]
+    want = [audit_steps(Problem.make(r["domain"], r["premises"], r["query"]),
+                        r["response"]).to_dict() for r in lines]
+    assert all(w["first_unsupported_line"] is None for w in want[0::2])
+    assert any(w["first_unsupported_line"] is not None for w in want[1::2])
+    src = tmp_path / "in.jsonl"
+    src.write_text("\n".join(_json.dumps(r) for r in lines) + "\n")
+    for extra in ([], ["--server", server.address]):
+        out = run_honest("check", "--steps", "--jsonl", src, "--no-progress", *extra)
+        got = [_json.loads(x) for x in out.stdout.splitlines()]
+        assert [{k: g[k] for k in w} for g, w in zip(got, want)] == want, extra
+    with VerifierClient(server.address) as c:
+        one = c.verify(lines[1], lines[1]["response"], steps=True)
+        assert one.steps == want[1]
+        group = c.verify_group(lines[0], [r["response"] for r in lines[:2]], steps=True)
+        assert [g.steps for g in group.grades] == want[:2]
+        assert c.verify(lines[0], lines[0]["response"]).steps is None  # off by default

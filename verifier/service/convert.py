@@ -78,6 +78,16 @@ def solution_message(sol: Solution, certificate_json: str, solve_ms: float,
                        solve_ms=0.0 if cached else solve_ms, cached=cached)
 
 
-def grade_message(g: Grade) -> pb.Grade:
-    return pb.Grade(verdict=g.verdict, reward=g.reward, answer=g.answer or "",
-                    has_answer=g.answer is not None)
+def grade_message(g: Grade, audit=None) -> pb.Grade:
+    """``audit``: the completion's :class:`verifier.steps.StepAudit`, when asked for."""
+    msg = pb.Grade(verdict=g.verdict, reward=g.reward, answer=g.answer or "",
+                   has_answer=g.answer is not None)
+    if audit is not None:
+        first = audit.first_unsupported_line
+        msg.step_audit.CopyFrom(pb.StepAudit(
+            steps=[pb.Step(line=s.line, text=s.text, claim=s.claim, kind=s.kind,
+                           status=s.status) for s in audit.steps],
+            first_unsupported_line=-1 if first is None else first,
+            has_first_unsupported=first is not None,
+            unrecognised_lines=audit.unrecognised_lines, truncated=audit.truncated))
+    return msg

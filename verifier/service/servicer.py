@@ -170,11 +170,13 @@ class VerifierServicer:
         rewards = self._rewards(req.rewards)
         solved, cached = await self._solve(req.problem, wait_s)
         grades = await self._grade_all(solved.solution, req.completions, rewards)
+        audits = await self._steps(req, req.completions)
         self.metrics.verdicts(g.verdict for g in grades)
         rs = [g.reward for g in grades]
         return pb.VerifyGroupResponse(
             id=req.id, solution=self._solution_msg(solved, cached),
-            grades=[convert.grade_message(g) for g in grades], mean_reward=sum(rs) / len(rs),
+            grades=[convert.grade_message(g, a) for g, a in zip(grades, audits)],
+            mean_reward=sum(rs) / len(rs),
             rewards_tied=max(rs) == min(rs), total_ms=(time.perf_counter() - t0) * 1e3)
 
     async def _verify(self, req: pb.VerifyRequest, wait_s: float | None) -> pb.VerifyResponse:
@@ -184,10 +186,19 @@ class VerifierServicer:
         rewards = self._rewards(req.rewards)
         solved, cached = await self._solve(req.problem, wait_s)
         (g,) = await self._grade_all(solved.solution, (req.completion,), rewards)
+        (audit,) = await self._steps(req, (req.completion,))
         self.metrics.verdicts((g.verdict,))
-        return pb.VerifyResponse(id=req.id, grade=convert.grade_message(g),
+        return pb.VerifyResponse(id=req.id, grade=convert.grade_message(g, audit),
                                  solution=self._solution_msg(solved, cached),
                                  total_ms=(time.perf_counter() - t0) * 1e3)
+
+    async def _steps(self, req, completions: Sequence[str]) -> list:
+        """Step audits when the request asks for them (in a solver worker: they run the
+        engines), else one None per completion. Not cached: they depend on the text."""
+        if not req.steps:
+            return [None] * len(completions)
+        job = ("steps", convert.payload_of(req.problem), tuple(completions))
+        return await self.pool.solve(job, self.max_solve_s)
 
     def _check_batch(self, request: pb.VerifyBatchRequest) -> None:
         if len(request.groups) > self.limits.max_batch_groups:

@@ -36,18 +36,29 @@ from verifier.limits import DEFAULT_LIMITS, Limits
 from verifier.solution import Solution
 
 
-def solve_payload(payload: tuple, limits: Limits = DEFAULT_LIMITS) -> Solution:
-    """Solve ``("structured", domain, premises, query)`` or ``("text", prompt)``."""
-    from verifier.problem import Problem, solve
+def _problem_of(payload: tuple, limits: Limits):
+    from verifier.problem import Problem
     from verifier.tasks import problem_from_text
-
     if payload[0] == "structured":
-        problem = Problem.make(payload[1], list(payload[2]), payload[3])
-    elif payload[0] == "text":
-        problem = problem_from_text(payload[1], limits)
-    else:
-        raise EngineError(f"unknown job kind {payload[0]!r}")
-    return solve(problem, limits)
+        return Problem.make(payload[1], list(payload[2]), payload[3])
+    if payload[0] == "text":
+        return problem_from_text(payload[1], limits)
+    raise EngineError(f"unknown problem kind {payload[0]!r}")
+
+
+def solve_payload(payload: tuple, limits: Limits = DEFAULT_LIMITS):
+    """The job of one worker call:
+
+    - ``("structured", domain, premises, query)`` or ``("text", prompt)``: solve it
+      (a :class:`Solution`);
+    - ``("steps", problem payload, completions)``: the step audit of each completion
+      (a list of :class:`verifier.steps.StepAudit`; the premises are solved once).
+    """
+    from verifier.problem import solve
+    if payload[0] == "steps":
+        from verifier.steps import audit_steps_many
+        return audit_steps_many(_problem_of(payload[1], limits), payload[2], limits)
+    return solve(_problem_of(payload, limits), limits)
 
 
 def _worker_main(conn: Connection) -> None:

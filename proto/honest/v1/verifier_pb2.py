@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18honest/v1/verifier.proto\x12\thonest.v1\"W\n\x11StructuredProblem\x12!\n\x06\x64omain\x18\x01 \x01(\x0e\x32\x11.honest.v1.Domain\x12\x10\n\x08premises\x18\x02 \x03(\t\x12\r\n\x05query\x18\x03 \x01(\t\"U\n\x07Problem\x12\x32\n\nstructured\x18\x01 \x01(\x0b\x32\x1c.honest.v1.StructuredProblemH\x00\x12\x0e\n\x04text\x18\x02 \x01(\tH\x00\x42\x06\n\x04kind\"o\n\tRewardMap\x12\x32\n\x07rewards\x18\x01 \x03(\x0b\x32!.honest.v1.RewardMap.RewardsEntry\x1a.\n\x0cRewardsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"{\n\rVerifyRequest\x12#\n\x07problem\x18\x01 \x01(\x0b\x32\x12.honest.v1.Problem\x12\x12\n\ncompletion\x18\x02 \x01(\t\x12\n\n\x02id\x18\x03 \x01(\t\x12%\n\x07rewards\x18\x04 \x01(\x0b\x32\x14.honest.v1.RewardMap\"~\n\x08Solution\x12\x0e\n\x06status\x18\x01 \x01(\t\x12\x10\n\x08\x65xpected\x18\x02 \x01(\t\x12\x14\n\x0cinconsistent\x18\x03 \x01(\x08\x12\x18\n\x10\x63\x65rtificate_json\x18\x04 \x01(\t\x12\x10\n\x08solve_ms\x18\x05 \x01(\x01\x12\x0e\n\x06\x63\x61\x63hed\x18\x06 \x01(\x08\"*\n\tItemError\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\t\"L\n\x05Grade\x12\x0f\n\x07verdict\x18\x01 \x01(\t\x12\x0e\n\x06reward\x18\x02 \x01(\x01\x12\x0e\n\x06\x61nswer\x18\x03 \x01(\t\x12\x12\n\nhas_answer\x18\x04 \x01(\x08\"\x9b\x01\n\x0eVerifyResponse\x12\n\n\x02id\x18\x01 \x01(\t\x12\x1f\n\x05grade\x18\x02 \x01(\x0b\x32\x10.honest.v1.Grade\x12%\n\x08solution\x18\x03 \x01(\x0b\x32\x13.honest.v1.Solution\x12\x10\n\x08total_ms\x18\x04 \x01(\x01\x12#\n\x05\x65rror\x18\x05 \x01(\x0b\x32\x14.honest.v1.ItemError\"\x81\x01\n\x12VerifyGroupRequest\x12#\n\x07problem\x18\x01 \x01(\x0b\x32\x12.honest.v1.Problem\x12\x13\n\x0b\x63ompletions\x18\x02 \x03(\t\x12\n\n\x02id\x18\x03 \x01(\t\x12%\n\x07rewards\x18\x04 \x01(\x0b\x32\x14.honest.v1.RewardMap\"\xcc\x01\n\x13VerifyGroupResponse\x12\n\n\x02id\x18\x01 \x01(\t\x12%\n\x08solution\x18\x02 \x01(\x0b\x32\x13.honest.v1.Solution\x12 \n\x06grades\x18\x03 \x03(\x0b\x32\x10.honest.v1.Grade\x12\x13\n\x0bmean_reward\x18\x04 \x01(\x01\x12\x14\n\x0crewards_tied\x18\x05 \x01(\x08\x12\x10\n\x08total_ms\x18\x06 \x01(\x01\x12#\n\x05\x65rror\x18\x07 \x01(\x0b\x32\x14.honest.v1.ItemError\"C\n\x12VerifyBatchRequest\x12-\n\x06groups\x18\x01 \x03(\x0b\x32\x1d.honest.v1.VerifyGroupRequest\"E\n\x13VerifyBatchResponse\x12.\n\x06groups\x18\x01 \x03(\x0b\x32\x1e.honest.v1.VerifyGroupResponse\"?\n\x0cSolveRequest\x12#\n\x07problem\x18\x01 \x01(\x0b\x32\x12.honest.v1.Problem\x12\n\n\x02id\x18\x02 \x01(\t\"B\n\rSolveResponse\x12\n\n\x02id\x18\x01 \x01(\t\x12%\n\x08solution\x18\x02 \x01(\x0b\x32\x13.honest.v1.Solution*7\n\x06\x44omain\x12\x16\n\x12\x44OMAIN_UNSPECIFIED\x10\x00\x12\n\n\x06LINEAR\x10\x01\x12\t\n\x05LOGIC\x10\x02\x32\xea\x02\n\x08Verifier\x12=\n\x06Verify\x12\x18.honest.v1.VerifyRequest\x1a\x19.honest.v1.VerifyResponse\x12L\n\x0bVerifyGroup\x12\x1d.honest.v1.VerifyGroupRequest\x1a\x1e.honest.v1.VerifyGroupResponse\x12L\n\x0bVerifyBatch\x12\x1d.honest.v1.VerifyBatchRequest\x1a\x1e.honest.v1.VerifyBatchResponse\x12G\n\x0cVerifyStream\x12\x18.honest.v1.VerifyRequest\x1a\x19.honest.v1.VerifyResponse(\x01\x30\x01\x12:\n\x05Solve\x12\x17.honest.v1.SolveRequest\x1a\x18.honest.v1.SolveResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18honest/v1/verifier.proto\x12\thonest.v1\"W\n\x11StructuredProblem\x12!\n\x06\x64omain\x18\x01 \x01(\x0e\x32\x11.honest.v1.Domain\x12\x10\n\x08premises\x18\x02 \x03(\t\x12\r\n\x05query\x18\x03 \x01(\t\"U\n\x07Problem\x12\x32\n\nstructured\x18\x01 \x01(\x0b\x32\x1c.honest.v1.StructuredProblemH\x00\x12\x0e\n\x04text\x18\x02 \x01(\tH\x00\x42\x06\n\x04kind\"o\n\tRewardMap\x12\x32\n\x07rewards\x18\x01 \x03(\x0b\x32!.honest.v1.RewardMap.RewardsEntry\x1a.\n\x0cRewardsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"\x8a\x01\n\rVerifyRequest\x12#\n\x07problem\x18\x01 \x01(\x0b\x32\x12.honest.v1.Problem\x12\x12\n\ncompletion\x18\x02 \x01(\t\x12\n\n\x02id\x18\x03 \x01(\t\x12%\n\x07rewards\x18\x04 \x01(\x0b\x32\x14.honest.v1.RewardMap\x12\r\n\x05steps\x18\x05 \x01(\x08\"~\n\x08Solution\x12\x0e\n\x06status\x18\x01 \x01(\t\x12\x10\n\x08\x65xpected\x18\x02 \x01(\t\x12\x14\n\x0cinconsistent\x18\x03 \x01(\x08\x12\x18\n\x10\x63\x65rtificate_json\x18\x04 \x01(\t\x12\x10\n\x08solve_ms\x18\x05 \x01(\x01\x12\x0e\n\x06\x63\x61\x63hed\x18\x06 \x01(\x08\"*\n\tItemError\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\t\"v\n\x05Grade\x12\x0f\n\x07verdict\x18\x01 \x01(\t\x12\x0e\n\x06reward\x18\x02 \x01(\x01\x12\x0e\n\x06\x61nswer\x18\x03 \x01(\t\x12\x12\n\nhas_answer\x18\x04 \x01(\x08\x12(\n\nstep_audit\x18\x05 \x01(\x0b\x32\x14.honest.v1.StepAudit\"O\n\x04Step\x12\x0c\n\x04line\x18\x01 \x01(\x05\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\r\n\x05\x63laim\x18\x03 \x01(\t\x12\x0c\n\x04kind\x18\x04 \x01(\t\x12\x0e\n\x06status\x18\x05 \x01(\t\"\x99\x01\n\tStepAudit\x12\x1e\n\x05steps\x18\x01 \x03(\x0b\x32\x0f.honest.v1.Step\x12\x1e\n\x16\x66irst_unsupported_line\x18\x02 \x01(\x05\x12\x1d\n\x15has_first_unsupported\x18\x03 \x01(\x08\x12\x1a\n\x12unrecognised_lines\x18\x04 \x01(\x05\x12\x11\n\ttruncated\x18\x05 \x01(\x08\"\x9b\x01\n\x0eVerifyResponse\x12\n\n\x02id\x18\x01 \x01(\t\x12\x1f\n\x05grade\x18\x02 \x01(\x0b\x32\x10.honest.v1.Grade\x12%\n\x08solution\x18\x03 \x01(\x0b\x32\x13.honest.v1.Solution\x12\x10\n\x08total_ms\x18\x04 \x01(\x01\x12#\n\x05\x65rror\x18\x05 \x01(\x0b\x32\x14.honest.v1.ItemError\"\x90\x01\n\x12VerifyGroupRequest\x12#\n\x07problem\x18\x01 \x01(\x0b\x32\x12.honest.v1.Problem\x12\x13\n\x0b\x63ompletions\x18\x02 \x03(\t\x12\n\n\x02id\x18\x03 \x01(\t\x12%\n\x07rewards\x18\x04 \x01(\x0b\x32\x14.honest.v1.RewardMap\x12\r\n\x05steps\x18\x05 \x01(\x08\"\xcc\x01\n\x13VerifyGroupResponse\x12\n\n\x02id\x18\x01 \x01(\t\x12%\n\x08solution\x18\x02 \x01(\x0b\x32\x13.honest.v1.Solution\x12 \n\x06grades\x18\x03 \x03(\x0b\x32\x10.honest.v1.Grade\x12\x13\n\x0bmean_reward\x18\x04 \x01(\x01\x12\x14\n\x0crewards_tied\x18\x05 \x01(\x08\x12\x10\n\x08total_ms\x18\x06 \x01(\x01\x12#\n\x05\x65rror\x18\x07 \x01(\x0b\x32\x14.honest.v1.ItemError\"C\n\x12VerifyBatchRequest\x12-\n\x06groups\x18\x01 \x03(\x0b\x32\x1d.honest.v1.VerifyGroupRequest\"E\n\x13VerifyBatchResponse\x12.\n\x06groups\x18\x01 \x03(\x0b\x32\x1e.honest.v1.VerifyGroupResponse\"?\n\x0cSolveRequest\x12#\n\x07problem\x18\x01 \x01(\x0b\x32\x12.honest.v1.Problem\x12\n\n\x02id\x18\x02 \x01(\t\"B\n\rSolveResponse\x12\n\n\x02id\x18\x01 \x01(\t\x12%\n\x08solution\x18\x02 \x01(\x0b\x32\x13.honest.v1.Solution*7\n\x06\x44omain\x12\x16\n\x12\x44OMAIN_UNSPECIFIED\x10\x00\x12\n\n\x06LINEAR\x10\x01\x12\t\n\x05LOGIC\x10\x02\x32\xea\x02\n\x08Verifier\x12=\n\x06Verify\x12\x18.honest.v1.VerifyRequest\x1a\x19.honest.v1.VerifyResponse\x12L\n\x0bVerifyGroup\x12\x1d.honest.v1.VerifyGroupRequest\x1a\x1e.honest.v1.VerifyGroupResponse\x12L\n\x0bVerifyBatch\x12\x1d.honest.v1.VerifyBatchRequest\x1a\x1e.honest.v1.VerifyBatchResponse\x12G\n\x0cVerifyStream\x12\x18.honest.v1.VerifyRequest\x1a\x19.honest.v1.VerifyResponse(\x01\x30\x01\x12:\n\x05Solve\x12\x17.honest.v1.SolveRequest\x1a\x18.honest.v1.SolveResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,8 +33,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_REWARDMAP_REWARDSENTRY']._loaded_options = None
   _globals['_REWARDMAP_REWARDSENTRY']._serialized_options = b'8\001'
-  _globals['_DOMAIN']._serialized_start=1473
-  _globals['_DOMAIN']._serialized_end=1528
+  _globals['_DOMAIN']._serialized_start=1783
+  _globals['_DOMAIN']._serialized_end=1838
   _globals['_STRUCTUREDPROBLEM']._serialized_start=39
   _globals['_STRUCTUREDPROBLEM']._serialized_end=126
   _globals['_PROBLEM']._serialized_start=128
@@ -43,28 +43,32 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_REWARDMAP']._serialized_end=326
   _globals['_REWARDMAP_REWARDSENTRY']._serialized_start=280
   _globals['_REWARDMAP_REWARDSENTRY']._serialized_end=326
-  _globals['_VERIFYREQUEST']._serialized_start=328
-  _globals['_VERIFYREQUEST']._serialized_end=451
-  _globals['_SOLUTION']._serialized_start=453
-  _globals['_SOLUTION']._serialized_end=579
-  _globals['_ITEMERROR']._serialized_start=581
-  _globals['_ITEMERROR']._serialized_end=623
-  _globals['_GRADE']._serialized_start=625
-  _globals['_GRADE']._serialized_end=701
-  _globals['_VERIFYRESPONSE']._serialized_start=704
-  _globals['_VERIFYRESPONSE']._serialized_end=859
-  _globals['_VERIFYGROUPREQUEST']._serialized_start=862
-  _globals['_VERIFYGROUPREQUEST']._serialized_end=991
-  _globals['_VERIFYGROUPRESPONSE']._serialized_start=994
-  _globals['_VERIFYGROUPRESPONSE']._serialized_end=1198
-  _globals['_VERIFYBATCHREQUEST']._serialized_start=1200
-  _globals['_VERIFYBATCHREQUEST']._serialized_end=1267
-  _globals['_VERIFYBATCHRESPONSE']._serialized_start=1269
-  _globals['_VERIFYBATCHRESPONSE']._serialized_end=1338
-  _globals['_SOLVEREQUEST']._serialized_start=1340
-  _globals['_SOLVEREQUEST']._serialized_end=1403
-  _globals['_SOLVERESPONSE']._serialized_start=1405
-  _globals['_SOLVERESPONSE']._serialized_end=1471
-  _globals['_VERIFIER']._serialized_start=1531
-  _globals['_VERIFIER']._serialized_end=1893
+  _globals['_VERIFYREQUEST']._serialized_start=329
+  _globals['_VERIFYREQUEST']._serialized_end=467
+  _globals['_SOLUTION']._serialized_start=469
+  _globals['_SOLUTION']._serialized_end=595
+  _globals['_ITEMERROR']._serialized_start=597
+  _globals['_ITEMERROR']._serialized_end=639
+  _globals['_GRADE']._serialized_start=641
+  _globals['_GRADE']._serialized_end=759
+  _globals['_STEP']._serialized_start=761
+  _globals['_STEP']._serialized_end=840
+  _globals['_STEPAUDIT']._serialized_start=843
+  _globals['_STEPAUDIT']._serialized_end=996
+  _globals['_VERIFYRESPONSE']._serialized_start=999
+  _globals['_VERIFYRESPONSE']._serialized_end=1154
+  _globals['_VERIFYGROUPREQUEST']._serialized_start=1157
+  _globals['_VERIFYGROUPREQUEST']._serialized_end=1301
+  _globals['_VERIFYGROUPRESPONSE']._serialized_start=1304
+  _globals['_VERIFYGROUPRESPONSE']._serialized_end=1508
+  _globals['_VERIFYBATCHREQUEST']._serialized_start=1510
+  _globals['_VERIFYBATCHREQUEST']._serialized_end=1577
+  _globals['_VERIFYBATCHRESPONSE']._serialized_start=1579
+  _globals['_VERIFYBATCHRESPONSE']._serialized_end=1648
+  _globals['_SOLVEREQUEST']._serialized_start=1650
+  _globals['_SOLVEREQUEST']._serialized_end=1713
+  _globals['_SOLVERESPONSE']._serialized_start=1715
+  _globals['_SOLVERESPONSE']._serialized_end=1781
+  _globals['_VERIFIER']._serialized_start=1841
+  _globals['_VERIFIER']._serialized_end=2203
 # @@protoc_insertion_point(module_scope)

@@ -48,16 +48,18 @@ class RewardMap(_message.Message):
     def __init__(self, rewards: _Optional[_Mapping[str, float]] = ...) -> None: ...
 
 class VerifyRequest(_message.Message):
-    __slots__ = ("problem", "completion", "id", "rewards")
+    __slots__ = ("problem", "completion", "id", "rewards", "steps")
     PROBLEM_FIELD_NUMBER: _ClassVar[int]
     COMPLETION_FIELD_NUMBER: _ClassVar[int]
     ID_FIELD_NUMBER: _ClassVar[int]
     REWARDS_FIELD_NUMBER: _ClassVar[int]
+    STEPS_FIELD_NUMBER: _ClassVar[int]
     problem: Problem
     completion: str
     id: str
     rewards: RewardMap
-    def __init__(self, problem: _Optional[_Union[Problem, _Mapping]] = ..., completion: _Optional[str] = ..., id: _Optional[str] = ..., rewards: _Optional[_Union[RewardMap, _Mapping]] = ...) -> None: ...
+    steps: bool
+    def __init__(self, problem: _Optional[_Union[Problem, _Mapping]] = ..., completion: _Optional[str] = ..., id: _Optional[str] = ..., rewards: _Optional[_Union[RewardMap, _Mapping]] = ..., steps: _Optional[bool] = ...) -> None: ...
 
 class Solution(_message.Message):
     __slots__ = ("status", "expected", "inconsistent", "certificate_json", "solve_ms", "cached")
@@ -84,16 +86,46 @@ class ItemError(_message.Message):
     def __init__(self, code: _Optional[int] = ..., message: _Optional[str] = ...) -> None: ...
 
 class Grade(_message.Message):
-    __slots__ = ("verdict", "reward", "answer", "has_answer")
+    __slots__ = ("verdict", "reward", "answer", "has_answer", "step_audit")
     VERDICT_FIELD_NUMBER: _ClassVar[int]
     REWARD_FIELD_NUMBER: _ClassVar[int]
     ANSWER_FIELD_NUMBER: _ClassVar[int]
     HAS_ANSWER_FIELD_NUMBER: _ClassVar[int]
+    STEP_AUDIT_FIELD_NUMBER: _ClassVar[int]
     verdict: str
     reward: float
     answer: str
     has_answer: bool
-    def __init__(self, verdict: _Optional[str] = ..., reward: _Optional[float] = ..., answer: _Optional[str] = ..., has_answer: _Optional[bool] = ...) -> None: ...
+    step_audit: StepAudit
+    def __init__(self, verdict: _Optional[str] = ..., reward: _Optional[float] = ..., answer: _Optional[str] = ..., has_answer: _Optional[bool] = ..., step_audit: _Optional[_Union[StepAudit, _Mapping]] = ...) -> None: ...
+
+class Step(_message.Message):
+    __slots__ = ("line", "text", "claim", "kind", "status")
+    LINE_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    CLAIM_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    line: int
+    text: str
+    claim: str
+    kind: str
+    status: str
+    def __init__(self, line: _Optional[int] = ..., text: _Optional[str] = ..., claim: _Optional[str] = ..., kind: _Optional[str] = ..., status: _Optional[str] = ...) -> None: ...
+
+class StepAudit(_message.Message):
+    __slots__ = ("steps", "first_unsupported_line", "has_first_unsupported", "unrecognised_lines", "truncated")
+    STEPS_FIELD_NUMBER: _ClassVar[int]
+    FIRST_UNSUPPORTED_LINE_FIELD_NUMBER: _ClassVar[int]
+    HAS_FIRST_UNSUPPORTED_FIELD_NUMBER: _ClassVar[int]
+    UNRECOGNISED_LINES_FIELD_NUMBER: _ClassVar[int]
+    TRUNCATED_FIELD_NUMBER: _ClassVar[int]
+    steps: _containers.RepeatedCompositeFieldContainer[Step]
+    first_unsupported_line: int
+    has_first_unsupported: bool
+    unrecognised_lines: int
+    truncated: bool
+    def __init__(self, steps: _Optional[_Iterable[_Union[Step, _Mapping]]] = ..., first_unsupported_line: _Optional[int] = ..., has_first_unsupported: _Optional[bool] = ..., unrecognised_lines: _Optional[int] = ..., truncated: _Optional[bool] = ...) -> None: ...
 
 class VerifyResponse(_message.Message):
     __slots__ = ("id", "grade", "solution", "total_ms", "error")
@@ -110,16 +142,18 @@ class VerifyResponse(_message.Message):
     def __init__(self, id: _Optional[str] = ..., grade: _Optional[_Union[Grade, _Mapping]] = ..., solution: _Optional[_Union[Solution, _Mapping]] = ..., total_ms: _Optional[float] = ..., error: _Optional[_Union[ItemError, _Mapping]] = ...) -> None: ...
 
 class VerifyGroupRequest(_message.Message):
-    __slots__ = ("problem", "completions", "id", "rewards")
+    __slots__ = ("problem", "completions", "id", "rewards", "steps")
     PROBLEM_FIELD_NUMBER: _ClassVar[int]
     COMPLETIONS_FIELD_NUMBER: _ClassVar[int]
     ID_FIELD_NUMBER: _ClassVar[int]
     REWARDS_FIELD_NUMBER: _ClassVar[int]
+    STEPS_FIELD_NUMBER: _ClassVar[int]
     problem: Problem
     completions: _containers.RepeatedScalarFieldContainer[str]
     id: str
     rewards: RewardMap
-    def __init__(self, problem: _Optional[_Union[Problem, _Mapping]] = ..., completions: _Optional[_Iterable[str]] = ..., id: _Optional[str] = ..., rewards: _Optional[_Union[RewardMap, _Mapping]] = ...) -> None: ...
+    steps: bool
+    def __init__(self, problem: _Optional[_Union[Problem, _Mapping]] = ..., completions: _Optional[_Iterable[str]] = ..., id: _Optional[str] = ..., rewards: _Optional[_Union[RewardMap, _Mapping]] = ..., steps: _Optional[bool] = ...) -> None: ...
 
 class VerifyGroupResponse(_message.Message):
     __slots__ = ("id", "solution", "grades", "mean_reward", "rewards_tied", "total_ms", "error")

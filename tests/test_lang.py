@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from verifier.errors import LimitExceeded, ParseError
 from verifier.lang.linear import parse_linear_equation, parse_linear_name
-from verifier.lang.logic import evaluate, formula_to_text, parse_formula
+from verifier.lang.logic import evaluate, formula_to_text, height, parse_formula
 from verifier.limits import Limits
 from verifier.problem import Problem, parse_problem
 
@@ -72,6 +72,18 @@ def test_linear_query_is_one_name():
         parse_linear_name("2*pizza")
 
 
+def test_linear_query_obeys_the_text_limit():
+    limit = Limits().max_text_chars
+    with pytest.raises(LimitExceeded) as e:  # was accepted (and stored) at any length
+        parse_linear_name("x" * (limit + 1))
+    assert "limit" in e.value.message and len(e.value.message) < 200
+    assert parse_linear_name(" " + "x" * (limit - 2) + " ") == "x" * (limit - 2)
+    with pytest.raises(ParseError) as e:  # the message quotes an excerpt, not the query
+        parse_linear_name("2" + "x" * (limit - 1))
+    assert "'2xxxx" in e.value.message and f"({limit} characters)" in e.value.message
+    assert len(e.value.message) < 200
+
+
 @pytest.mark.parametrize("text,expected", [
     ("a -> b -> c", ("imp", ("var", "a"), ("imp", ("var", "b"), ("var", "c")))),
     ("~a & b | c", ("or", ("and", ("not", ("var", "a")), ("var", "b")), ("var", "c"))),
@@ -110,6 +122,25 @@ trees = st.recursive(atoms, lambda s: st.one_of(
 @given(trees)
 def test_logic_printer_round_trips(f):
     assert parse_formula(formula_to_text(f)) == f
+
+
+def test_logic_chains_are_balanced_and_deterministic():
+    text = "&".join(["a"] * 10_000)
+    f = parse_formula(text)
+    assert height(f) <= 15  # was 9,999 deep: a RecursionError in every recursive consumer
+    assert parse_formula(text) == f and parse_formula(text) is not f
+    # two or three operands nest to the left as they always did
+    assert parse_formula("a & b & c") == ("and", ("and", ("var", "a"), ("var", "b")), ("var", "c"))
+    assert parse_formula("a | b | c | d") == ("or", ("or", ("var", "a"), ("var", "b")),
+                                              ("or", ("var", "c"), ("var", "d")))
+
+
+def test_logic_printer_keeps_shapes_the_parser_would_not_build():
+    a, b, c, d = (("var", x) for x in "abcd")
+    left = ("and", ("and", ("and", a, b), c), d)
+    assert formula_to_text(left) == "(a & b & c) & d"
+    assert formula_to_text(("iff", a, ("iff", b, c))) == "a <-> (b <-> c)"
+    assert formula_to_text(parse_formula("a&b&c&d")) == "a & b & c & d"
 
 
 def test_problem_errors_name_the_premise():

@@ -79,3 +79,22 @@ def test_logic_engine_matches_truth_tables(case):
     sol = solve_logic(premises, query)
     assert (sol.status, sol.expected) == truth_table_oracle(premises, query, ATOMS[:n])
     assert check_certificate(premises, query, sol)
+
+
+def test_certificate_check_reads_z3_unknown_as_an_error_not_as_false():
+    import pytest
+    from verifier.engines.logic import check_certificate, solve_logic
+    from verifier.errors import SolverTimeout
+    from verifier.lang.logic import parse_formula
+    from verifier.limits import Limits
+    pigeons, holes = 7, 6  # pigeonhole: inconsistent, and Z3 needs real work to re-derive it
+    premises = [parse_formula(" | ".join(f"p{i}_{j}" for j in range(holes)))
+                for i in range(pigeons)]
+    premises += [parse_formula(f"~p{i}_{j} | ~p{k}_{j}") for j in range(holes)
+                 for i in range(pigeons) for k in range(i + 1, pigeons)]
+    query = parse_formula("q")
+    sol = solve_logic(premises, query)
+    assert sol.status == "inconsistent"
+    assert check_certificate(premises, query, sol)  # the default budget re-checks it
+    with pytest.raises(SolverTimeout, match="could not re-check"):
+        check_certificate(premises, query, sol, Limits(z3_rlimit=1))

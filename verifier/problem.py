@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from verifier.errors import InvalidInput, LimitExceeded, ParseError
+from verifier.errors import InvalidInput, LimitExceeded, ParseError, excerpt
 from verifier.grading import DEFAULT_REWARDS, Grade, RewardMap, grade
 from verifier.lang.linear import LinearEquation, parse_linear_equation, parse_linear_name
 from verifier.lang.logic import Formula, parse_formula
@@ -30,7 +30,7 @@ class Problem:
     @classmethod
     def make(cls, domain: str, premises: Sequence[str], query: str) -> "Problem":
         if domain not in DOMAINS:
-            raise InvalidInput(f"domain must be one of {', '.join(DOMAINS)}, got {domain!r}")
+            raise InvalidInput(f"domain must be one of {', '.join(DOMAINS)}, got {excerpt(str(domain))}")
         if isinstance(premises, str) or not all(isinstance(p, str) for p in premises):
             raise InvalidInput("premises must be a list of strings, one premise each")
         if not isinstance(query, str):
@@ -54,11 +54,11 @@ def parse_problem(problem: Problem, limits: Limits = DEFAULT_LIMITS) -> ParsedPr
         raise LimitExceeded(f"{len(problem.premises)} premises; the limit is "
                             f"{limits.max_premises}")
     if problem.domain == "linear":
-        parse_one, parse_query = parse_linear_equation, lambda t, lim: parse_linear_name(t)
+        parse_one, parse_query = parse_linear_equation, parse_linear_name
     elif problem.domain == "logic":
         parse_one, parse_query = parse_formula, parse_formula
     else:
-        raise InvalidInput(f"domain must be one of {', '.join(DOMAINS)}, got {problem.domain!r}")
+        raise InvalidInput(f"domain must be one of {', '.join(DOMAINS)}, got {excerpt(str(problem.domain))}")
     parsed = []
     for i, text in enumerate(problem.premises, 1):
         try:

@@ -61,14 +61,30 @@ def _thread_solver(limits: Limits) -> z3.Solver:
 
 
 def to_smtlib(f: Formula, name_of: dict[str, str]) -> str:
+    """SMT-LIB text of ``f`` over the renamed atoms ``name_of``; linear in the size of ``f``
+    (``<->`` is ``=``). Iterative, so the depth of ``f`` does not matter."""
     tag = f[0]
-    if tag == "var":
+    if tag == "var":  # most premises and queries are a literal or one operator
         return name_of[f[1]]
-    if tag == "const":
-        return "true" if f[1] else "false"
-    if tag == "not":
-        return f"(not {to_smtlib(f[1], name_of)})"
-    return f"({_OPS[tag]} {to_smtlib(f[1], name_of)} {to_smtlib(f[2], name_of)})"
+    out: list[str] = []
+    todo: list = [f]  # text to emit, or a subformula
+    while todo:
+        g = todo.pop()
+        if type(g) is str:
+            out.append(g)
+            continue
+        tag = g[0]
+        if tag == "var":
+            out.append(name_of[g[1]])
+        elif tag == "const":
+            out.append("true" if g[1] else "false")
+        elif tag == "not":
+            out.append("(not ")
+            todo += (")", g[1])
+        else:
+            out.append(f"({_OPS[tag]} ")
+            todo += (")", g[2], " ", g[1])
+    return "".join(out)
 
 
 _DEFINE = re.compile(r"\(define-fun (a\d+) \(\) Bool\s+(true|false)\)")
@@ -190,9 +206,13 @@ def _solve_by_propagation(premises, query, names) -> Solution | None:
     return Solution("logic", UNDETERMINED, UNKNOWN, None, {"models": models})
 
 
-def check_certificate(premises: Sequence[Formula], query: Formula, solution: Solution) -> bool:
+def check_certificate(premises: Sequence[Formula], query: Formula, solution: Solution,
+                      limits: Limits = DEFAULT_LIMITS) -> bool:
     """Re-check an undetermined certificate by evaluation, and a determined or
-    inconsistent one by asking a fresh solver about the cited premises only."""
+    inconsistent one by asking a fresh solver about the cited premises only.
+
+    Z3 answering ``unknown`` (budget) is not a verdict on the certificate: it raises
+    :class:`SolverTimeout`, as everywhere else."""
     from verifier.lang.logic import evaluate
 
     cert = solution.certificate
@@ -215,9 +235,13 @@ def check_certificate(premises: Sequence[Formula], query: Formula, solution: Sol
     text += "".join(f"(assert {to_smtlib(f, name_of)})" for f in used)
     if goal is not None:
         text += f"(assert {to_smtlib(goal, name_of)})"
-    s = make_solver()
+    s = make_solver(limits)
     s.from_string(text)
-    return s.check() == z3.unsat
+    result = s.check()
+    if result == z3.unknown:
+        raise SolverTimeout(f"Z3 could not re-check the certificate within its budget "
+                            f"({s.reason_unknown()})")
+    return result == z3.unsat
 
 
 def solve_by_propagation(premises: Sequence[Formula], query: Formula) -> Solution | None:

@@ -1,8 +1,14 @@
 """Sound fast path for the logic engine: clauses + unit propagation.
 
 Small formulas are turned into clauses (CNF by distribution, refused past a
-size cap). Each of the two checks (premises ∧ ¬q, premises ∧ q) is then run
-as unit propagation followed by greedy decisions *without* backtracking:
+size cap). The size of the negation normal form is estimated *before* it is
+built (:func:`nnf_size_exceeds`): each ``<->`` copies both sides, so the NNF
+of ``a0 <-> a1 <-> ... <-> a18`` has millions of nodes, and that 137-byte
+premise took a worker's whole budget. Past the cap the whole problem goes to
+Z3, which gets ``<->`` as ``=`` (linear size).
+
+Each of the two checks (premises ∧ ¬q, premises ∧ q) is then run as unit
+propagation followed by greedy decisions *without* backtracking:
 
 - a conflict reached by propagation alone (before any decision) is a proof
   of unsatisfiability: every propagated literal is forced by the clauses;
@@ -24,12 +30,44 @@ from typing import Sequence
 from verifier.lang.logic import Formula
 
 MAX_CLAUSES_PER_FORMULA = 32
+#: nodes of one formula's negation normal form (estimated, see nnf_size_exceeds); past it
+#: the fast path leaves the formula to Z3. It also bounds the recursion depth of _nnf/_cnf.
+MAX_NNF_NODES = 256
 
 Clause = tuple[int, ...]  # literals: +(i+1) for atom i, -(i+1) for its negation
 
 
+def nnf_size_exceeds(f: Formula, cap: int = MAX_NNF_NODES) -> bool:
+    """Whether the NNF of ``f`` (either polarity) has more than ``cap`` nodes, counting
+    each ``not`` too. Work O(cap): the walk stops as soon as the count passes the cap.
+
+    A node under ``k`` nested ``<->`` is copied ``2**k`` times; ``a <-> b`` adds two
+    ``or`` nodes on top of its ``and``.
+    """
+    total = 0
+    todo = [(f, 1)]  # (subformula, copies of it in the NNF)
+    while todo:
+        g, copies = todo.pop()
+        tag = g[0]
+        if tag == "iff":
+            total += 3 * copies
+            todo += ((g[1], 2 * copies), (g[2], 2 * copies))
+        else:
+            total += copies
+            if tag == "not":
+                todo.append((g[1], copies))
+            elif tag != "var" and tag != "const":
+                todo += ((g[1], copies), (g[2], copies))
+        if total > cap:
+            return True
+    return False
+
+
 def _nnf(f: Formula, positive: bool, index: dict[str, int]):
-    """Negation normal form as nested ('and'|'or', [..]) / literal ints / bool constants."""
+    """Negation normal form as nested ('and'|'or', [..]) / literal ints / bool constants.
+
+    Exponential in nested ``<->``: call it only where :func:`nnf_size_exceeds` is False.
+    """
     tag = f[0]
     if tag == "var":
         i = index[f[1]] + 1
@@ -72,9 +110,9 @@ def _cnf(n) -> list[frozenset] | None:
     else:
         out = [frozenset()]
         for s in subs:
-            out = [a | b for a in out for b in s]
-            if len(out) > MAX_CLAUSES_PER_FORMULA:
+            if len(out) * len(s) > MAX_CLAUSES_PER_FORMULA:  # refuse before building it
                 return None
+            out = [a | b for a in out for b in s]
     out = [c for c in out if not any(-x in c for x in c)]  # drop tautologies
     return out if len(out) <= MAX_CLAUSES_PER_FORMULA else None
 
@@ -117,10 +155,13 @@ def _direct(f: Formula, index: dict[str, int]) -> list[Clause] | None:
 
 
 def to_clauses(f: Formula, index: dict[str, int], positive: bool = True) -> list[Clause] | None:
+    """Clauses of ``f`` (of ``not f`` unless ``positive``), or None when it is too large."""
     if positive:
         direct = _direct(f, index)
         if direct is not None:
             return direct
+    if nnf_size_exceeds(f):
+        return None
     c = _cnf(_nnf(f, positive, index))
     return None if c is None else [tuple(sorted(x)) for x in c]
 

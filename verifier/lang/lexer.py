@@ -1,9 +1,15 @@
-"""A tiny position-tracking tokenizer shared by both premise-language parsers."""
+"""A tiny position-tracking tokenizer shared by both premise-language parsers.
+
+Error messages quote user text (a token, a name) only through
+:func:`verifier.errors.excerpt`: a premise may be 20,000 characters long, and an
+error message must stay small whatever it quotes (it is sent back, logged and
+cached).
+"""
 
 from __future__ import annotations
 
 import re
-from verifier.errors import LimitExceeded, ParseError
+from verifier.errors import LimitExceeded, ParseError, excerpt
 from verifier.limits import Limits
 
 
@@ -73,7 +79,7 @@ class TokenStream:
         return ParseError(reason, self.text, tok.col)
 
     def describe(self, tok: Token) -> str:
-        return "end of input" if tok.kind == "EOF" else repr(tok.text)
+        return "end of input" if tok.kind == "EOF" else excerpt(tok.text)
 
     def enter(self) -> None:
         """Count one level of nesting; refuse input nested past the limit."""

@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-from verifier.errors import LimitExceeded, ParseError
+from verifier.errors import LimitExceeded, ParseError, excerpt
 from verifier.lang.lexer import NAME_RE, TokenStream, tokenize
 from verifier.limits import DEFAULT_LIMITS, Limits
 
@@ -59,6 +59,13 @@ class LinearEquation:
         return f"{lhs} = {self.rhs}"
 
 
+def _names_excerpt(names: dict[str, Fraction], most: int = 3) -> str:
+    """At most ``most`` names, each cut short: an error message stays small."""
+    shown = sorted(names)[:most]
+    text = ", ".join(n if len(n) <= 60 else excerpt(n) for n in shown)
+    return text + (f" and {len(names) - most} more" if len(names) > most else "")
+
+
 class _Parser(TokenStream):
     def check_bits(self, q: Fraction, col: int) -> Fraction:
         if max(q.numerator.bit_length(), q.denominator.bit_length()) > self.limits.max_number_bits:
@@ -79,24 +86,25 @@ class _Parser(TokenStream):
         if tok.kind != "EOF":
             what = "second '='" if tok.text == "=" else self.describe(tok)
             raise self.error(f"unexpected {what} after the equation", tok)
-        coeffs = dict(left[0])
+        coeffs = left[0]  # owned by this call (see expr)
         for name, c in right[0].items():
             coeffs[name] = coeffs.get(name, Fraction(0)) - c
         return coeffs, right[1] - left[1]
 
     def expr(self) -> Lin:
         self.enter()
-        acc = self.term()
+        # term() always hands back a dict nobody else holds, so the sum is built in place:
+        # copying it per term made a 5,000-term sum quadratic.
+        coeffs, const = self.term()
         while self.peek.text in ("+", "-"):
             op = self.next()
             rhs = self.term()
             sign = 1 if op.text == "+" else -1
-            coeffs = dict(acc[0])
             for name, c in rhs[0].items():
                 coeffs[name] = self.check_bits(coeffs.get(name, Fraction(0)) + sign * c, op.col)
-            acc = (coeffs, self.check_bits(acc[1] + sign * rhs[1], op.col))
+            const = self.check_bits(const + sign * rhs[1], op.col)
         self.leave()
-        return acc
+        return coeffs, const
 
     def term(self) -> Lin:
         acc = self.factor()
@@ -150,7 +158,7 @@ class _Parser(TokenStream):
         if a[0] and b[0]:
             raise self.error(
                 f"non-linear term: product of two expressions with unknowns "
-                f"({', '.join(sorted(a[0]))} and {', '.join(sorted(b[0]))})", tok)
+                f"({_names_excerpt(a[0])} and {_names_excerpt(b[0])})", tok)
         if b[0]:
             a, b = b, a
         k = b[1]
@@ -170,8 +178,13 @@ class _Parser(TokenStream):
 # Fast path for the common flat form "3*a + b - 7 = 2c + 4": sums of integer
 # terms, no parentheses, division or decimals. It is taken only when the whole
 # text matches, and yields exactly what the full parser yields (a test checks).
-_T = r"(?:\d{1,18}\s*\*?\s*)?[A-Za-z_][A-Za-z0-9_]*|\d{1,18}"
-_SIDE = rf"\s*[+-]?\s*(?:{_T})(?:\s*[+-]\s*(?:{_T}))*\s*"
+# Possessive quantifiers and atomic groups (*+, ?+, (?>...)) stop the regex
+# from backtracking: with plain ones a 20,000-character run of blanks that
+# fails to match took 10 s (quadratic). No match is lost: what follows each
+# possessive piece (a name, a sign, '=' or the end) never starts with what it
+# would have given back.
+_T = r"(?>(?:\d{1,18}+\s*+\*?\s*+)?+[A-Za-z_][A-Za-z0-9_]*+|\d{1,18}+)"
+_SIDE = rf"\s*+[+-]?\s*+{_T}(?:\s*+[+-]\s*+{_T})*+\s*+"
 _FLAT = re.compile(rf"{_SIDE}={_SIDE}\Z")
 _FLAT_TERM = re.compile(r"([+-]?)\s*(\d*)\s*\*?\s*([A-Za-z_][A-Za-z0-9_]*|\d+)")
 _SMALL = {i: Fraction(i) for i in range(-1024, 1025)}  # shared immutable small values
@@ -212,11 +225,20 @@ def parse_linear_equation(text: str, limits: Limits = DEFAULT_LIMITS) -> LinearE
     return LinearEquation(items, rhs, text)
 
 
-def parse_linear_name(text: str) -> str:
-    """A linear query is one name; surrounding blanks are allowed."""
-    name = text.strip() if isinstance(text, str) else ""
+def parse_linear_name(text: str, limits: Limits = DEFAULT_LIMITS) -> str:
+    """A linear query is one name; surrounding blanks are allowed.
+
+    Bounded like a premise (``limits.max_text_chars``); the error quotes only an excerpt.
+    """
+    if not isinstance(text, str):
+        raise ParseError(f"a linear query is one name like `pizza` or `x_1`, "
+                         f"got {type(text).__name__}")
+    if len(text) > limits.max_text_chars:
+        raise LimitExceeded(f"the linear query is {len(text)} characters long; the limit is "
+                            f"{limits.max_text_chars}")
+    name = text.strip()
     if not NAME_RE.match(name):
         raise ParseError(
-            f"a linear query is one name like `pizza` or `x_1`, got {text!r}", text,
+            f"a linear query is one name like `pizza` or `x_1`, got {excerpt(text)}", text,
             1 if text else None)
     return name

@@ -1,4 +1,4 @@
-"""The step audit (verifier/steps.py): claims read from completions and checked against
+"""The step audit (verifier/steps/): claims read from completions and checked against
 the premises. Gold trajectories are fully supported and fully read; one changed step is
 flagged at exactly its line; hypotheticals and unknown words are never read as claims."""
 

@@ -64,7 +64,7 @@ def start_server(tmp: Path, workers: int) -> tuple[subprocess.Popen, str]:
 
 def time_baseline(path: Path, checker) -> tuple[int, float]:
     """``honest check --jsonl``'s loop: one ``checker.check`` per line."""
-    from clients.audit.pipeline import read_records
+    from clients.jsonl import read_jsonl as read_records
     from verifier.errors import HonestError
     t0 = time.perf_counter()
     n = 0
@@ -81,7 +81,8 @@ def time_baseline(path: Path, checker) -> tuple[int, float]:
 
 
 def time_audit(path: Path, grader, steps: bool, cache=None):
-    from clients.audit.pipeline import AuditPass, ProblemCache, read_records
+    from clients.audit.pipeline import AuditPass, ProblemCache
+    from clients.jsonl import read_jsonl as read_records
     from clients.audit.summary import Summary
     audit = AuditPass(grader, steps=steps, cache=cache or ProblemCache())
     summary = Summary()

@@ -16,9 +16,10 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable
 
 from clients.checking import Checker, LocalChecker, RemoteChecker
+from clients.jsonl import count_lines, read_jsonl, read_token
 from verifier.errors import HonestError, InvalidInput
 from verifier.grading import RewardMap
 from verifier.problem import DOMAINS
@@ -49,40 +50,6 @@ def _single_record(args) -> dict:
             raise InvalidInput(f"missing {' and '.join(missing)} (or use --problem / --jsonl)")
         rec.update(domain=args.domain, premises=args.premise, query=args.query)
     return rec
-
-
-def read_jsonl(path: str) -> Iterator[tuple[int, dict | HonestError]]:
-    """``(line number, record)`` per non-blank line; a line that is not JSON yields an error."""
-    f = sys.stdin if path == "-" else open(path, encoding="utf-8")
-    try:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                yield lineno, json.loads(line)
-            except json.JSONDecodeError as e:
-                yield lineno, InvalidInput(f"line {lineno}: not valid JSON ({e.msg} at "
-                                           f"column {e.colno})")
-    finally:
-        if f is not sys.stdin:
-            f.close()
-
-
-def count_lines(path: str) -> int | None:
-    if path == "-":
-        return None
-    with open(path, "rb") as f:
-        return sum(1 for line in f if line.strip())
-
-
-def read_token(path: str | None) -> str | None:
-    if path is None:
-        return None
-    try:
-        with open(path, encoding="utf-8") as f:
-            return f.read().strip()
-    except OSError as e:
-        raise InvalidInput(f"cannot read --token-file {path}: {e.strerror}") from None
 
 
 def make_checker(args) -> Checker:

@@ -32,6 +32,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Iterator
 
+from clients.jsonl import count_lines
 from verifier import tasks
 from verifier.errors import InvalidInput
 from verifier.problem import Problem, parse_problem
@@ -210,18 +211,6 @@ def write_openrlhf(rows, path: str) -> int:
 
 # ---------------------------------------------------------------- command
 
-def _count_items(path: str) -> int | None:
-    """Non-blank lines (the progress bar's total); unknown for stdin. Not taken from
-    clients.commands, which imports this module to register the command."""
-    if path == "-":
-        return None
-    try:
-        with open(path, "rb") as f:
-            return sum(1 for line in f if line.strip())
-    except OSError as e:
-        raise InvalidInput(f"cannot read {path}: {e.strerror}") from None
-
-
 def _check_paths(fmt: str, src: str, dst: str) -> str:
     """Refuse what would fail late or destroy something; return the temporary path."""
     if src != "-":
@@ -258,7 +247,7 @@ def cmd_export(args) -> int:
         rows: Any = read_rows(args.input, args.data_source)
         if not args.no_progress:
             from tqdm import tqdm
-            rows = tqdm(rows, total=_count_items(args.input), desc=f"export {args.format}",
+            rows = tqdm(rows, total=count_lines(args.input), desc=f"export {args.format}",
                         unit="item", mininterval=0.5, file=sys.stderr)
         if args.format == "verl":
             n = write_verl(rows, tmp, args.split)

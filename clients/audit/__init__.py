@@ -101,8 +101,8 @@ def _report_dir(path: str) -> Path:
 
 
 def cmd_audit(args) -> int:
-    from clients.audit.pipeline import (AuditPass, LocalGrader, ProblemCache, RemoteGrader,
-                                        read_records, read_token)
+    from clients.audit.pipeline import AuditPass, LocalGrader, ProblemCache, RemoteGrader
+    from clients.jsonl import read_jsonl, read_token
     from clients.audit.report import Examples, write_report
     from clients.audit.summary import Summary
     from verifier.grading import RewardMap
@@ -126,7 +126,7 @@ def cmd_audit(args) -> int:
         grader = LocalGrader(rewards, cache)
     audit = AuditPass(grader, steps=not args.no_steps, by=by, cache=cache)
     summary, examples = Summary(by), Examples(args.examples)
-    records: Any = read_records(path)
+    records: Any = read_jsonl(path)
     if not args.no_progress:
         from tqdm import tqdm
         records = tqdm(records, total=total, desc="auditing", unit="item", mininterval=0.5,

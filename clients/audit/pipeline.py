@@ -16,7 +16,6 @@ are local, and each distinct problem is prepared once (:class:`ProblemCache`).
 from __future__ import annotations
 
 import json
-import sys
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
@@ -36,35 +35,6 @@ CHUNK_CHARS = 16_000_000
 #: distinct problems whose solution / step checker are kept
 CACHE_PROBLEMS = 4096
 NONE_KEY = "(none)"
-
-
-def read_records(path: str) -> Iterator[tuple[int, Any]]:
-    """``(line number, record)`` per non-blank line; a line that is not JSON yields an
-    InvalidInput (the same as ``honest check --jsonl``: this package cannot import
-    clients.commands, which registers it)."""
-    f = sys.stdin if path == "-" else open(path, encoding="utf-8")
-    try:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                yield lineno, json.loads(line)
-            except json.JSONDecodeError as e:
-                yield lineno, InvalidInput(f"line {lineno}: not valid JSON ({e.msg} at "
-                                           f"column {e.colno})")
-    finally:
-        if f is not sys.stdin:
-            f.close()
-
-
-def read_token(path: str | None) -> str | None:
-    if path is None:
-        return None
-    try:
-        with open(path, encoding="utf-8") as f:
-            return f.read().strip()
-    except OSError as e:
-        raise InvalidInput(f"cannot read --token-file {path}: {e.strerror}") from None
 
 
 def field_value(rec: dict, path: str) -> Any:

@@ -53,6 +53,9 @@ def main(argv=None) -> int:
     p.add_argument("--size", help="dishes (GraphLA) or atoms (GraphLI); default: the demo's")
     p.add_argument("--distractors", help="default: the demo's")
     p.add_argument("--rules", help="GraphLI inference rules, e.g. mp (default: all)")
+    p.add_argument("--knob", action="append", default=[], metavar="NAME=VALUE",
+                   help="another generator knob, e.g. prices=1-9 (repeatable; see "
+                   "GraphLAConfig / GraphLIConfig)")
     p.add_argument("--steps", type=int, default=SFTConfig().steps)
     p.add_argument("--batch-size", type=int, default=SFTConfig().batch_size)
     p.add_argument("--lr", type=float, default=SFTConfig().learning_rate)
@@ -73,10 +76,11 @@ def main(argv=None) -> int:
     configure_cpu(args.threads)
     quiet_transformers()
     demo = DemoConfig(task=args.task)
+    extra = dict(k.split("=", 1) for k in args.knob)
     spec, cfg = generator_config(args.task, args.depth, args.size, args.distractors,
-                                   args.rules)
+                                 args.rules, extra)
     knobs = {k: v for k, v in (("size", args.size), ("distractors", args.distractors),
-                               ("rules", args.rules)) if v}
+                               ("rules", args.rules), *extra.items()) if v}
     train = list(spec.generate(cfg, demo.n_train, demo.seed, progress=False))
     test = list(spec.generate(cfg, demo.n_test, demo.seed + 1_000_003, progress=False))
 

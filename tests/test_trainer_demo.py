@@ -23,11 +23,16 @@ def load_rl_seeds():
 def test_demo_quick_writes_table_curves_and_summary(tmp_path):
     assert demo.main(["--quick", "--out", str(tmp_path), "--no-progress"]) == 0
     summary = json.loads((tmp_path / "summary.json").read_text())
-    assert [r["name"] for r in summary["reports"]] == ["sft warm-up", "GRPO", "ANCHOR"]
+    assert [r["name"] for r in summary["reports"]] == ["sft warm-up", "GRPO", "ANCHOR",
+                                                       "SFT continued"]
+    for r in summary["reports"]:
+        assert {"overall", "answerable", "unanswerable", "abstention", "verdicts",
+                "by_depth"} <= set(r), r["name"]
     assert summary["scoring"].startswith("verifier service started at")
     report = (tmp_path / "report.md").read_text()
     assert report.startswith("| model |") and "GRPO" in report and "ANCHOR" in report
-    for name in ("curves.png", "eval.png", "grpo/train_log.json", "anchor/train_log.json"):
+    for name in ("curves.png", "eval.png", "grpo/train_log.json", "anchor/train_log.json",
+                 "sft-continued/train_log.json"):
         assert (tmp_path / name).stat().st_size > 0, name
 
     # the seed sweep re-runs the RL stage from this demo's own warm-up
@@ -35,7 +40,7 @@ def test_demo_quick_writes_table_curves_and_summary(tmp_path):
     rows = tmp_path / "sweep"
     assert rl_seeds.main(["--from", str(tmp_path), "--seeds", "0", "--steps", "1",
                           "--out", str(rows)]) == 0
-    for method in ("grpo", "anchor"):
+    for method in ("grpo", "anchor", "sft-continued"):
         assert (rows / f"{method}-0" / "train_log.json").stat().st_size > 0, method
     assert rl_seeds.main(["--from", str(tmp_path / "missing")]) == 2
 

@@ -260,3 +260,46 @@ def test_demo_generator_knobs_reach_the_data_and_bad_ones_are_refused(tmp_path):
         DemoConfig(task="graphli", rules="mp,zz")
     with pytest.raises(InvalidInput, match="atoms must be"):
         DemoConfig(task="graphli", size="3-x")
+
+
+def test_graphla_default_knobs_keep_items_identical():
+    explicit = graphla.GraphLAConfig(leaf_prices="1-20", prices="1-30", coefficients="1-3",
+                                     extra_parents="0-2", dish_names="all")
+    for i in range(40):
+        assert graphla.generate_item(graphla.GraphLAConfig(), 3, i) == \
+            graphla.generate_item(explicit, 3, i)
+
+
+def test_graphla_price_coefficient_and_name_knobs_shape_the_items():
+    from fractions import Fraction
+    cfg = graphla.GraphLAConfig(depth="1", dishes="2-3", distractors="0", leaf_prices="1-9",
+                                prices="1-9", coefficients="1", extra_parents="0",
+                                dish_names="plain")
+    plain = set(graphla.DISH_NAME_POOLS["plain"])
+    for i in range(60):
+        item = graphla.generate_item(cfg, 0, i)
+        assert item["query"] in plain
+        assert not any(w in item["prompt"] for w in (" two ", " three ", "Two ", "Three "))
+        if item["answer"] != "Unknown":
+            assert 1 <= Fraction(item["answer"]) <= 9
+    for bad in (dict(prices="0-5"), dict(coefficients="1-4"), dict(dish_names="fancy")):
+        with pytest.raises(InvalidInput):
+            graphla.GraphLAConfig(**bad)
+
+
+def test_control_config_sees_as_many_golds_as_anchor_injects():
+    from trainer.demo import control_config
+    rl = RLConfig(steps=30, prompts_per_step=6, n_inject=2, learning_rate=7e-4, seed=3)
+    sft = control_config(rl)
+    assert sft.steps * sft.batch_size == rl.steps * rl.prompts_per_step * rl.n_inject
+    assert (sft.learning_rate, sft.lr_scheduler, sft.warmup_steps, sft.seed) == \
+        (7e-4, "constant", 0, 3)
+
+
+def test_demo_knobs_apply_to_their_task_only():
+    from trainer.demo import DEMO_KNOBS, DemoConfig
+    assert DemoConfig().generator_knobs == DEMO_KNOBS["graphla"]
+    assert DemoConfig(task="graphli").generator_knobs == {}
+    assert DemoConfig(knobs={"prices": "1-30"}).generator_knobs == {"prices": "1-30"}
+    with pytest.raises(InvalidInput, match="GraphLA knob"):
+        DemoConfig(task="graphli", knobs={"prices": "1-9"})

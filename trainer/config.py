@@ -21,6 +21,7 @@ METHODS = ("sft", "grpo", "anchor")
 INJECT_MODES = ("always", "on_failure")
 PROMPT_STYLES = ("full", "compact")
 LOSS_TYPES = ("grpo", "dapo", "dr_grpo", "bnpo")
+LR_SCHEDULERS = ("cosine", "constant")
 
 
 def positive_int(text: str) -> int:
@@ -71,6 +72,8 @@ class SFTConfig:
     learning_rate: float = 3e-3
     warmup_steps: int = 20
     max_length: int = 512
+    #: ``cosine`` (the warm-up) or ``constant`` (the "SFT continued" control, run like RL)
+    lr_scheduler: str = "cosine"
     seed: int = 0
 
     def __post_init__(self):
@@ -78,6 +81,9 @@ class SFTConfig:
             _positive(name, getattr(self, name))
         if self.warmup_steps < 0:
             raise InvalidInput(f"warmup_steps must be >= 0, got {self.warmup_steps}")
+        if self.lr_scheduler not in LR_SCHEDULERS:
+            raise InvalidInput(f"lr_scheduler must be one of {', '.join(LR_SCHEDULERS)}, got "
+                               f"{self.lr_scheduler!r}")
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from trainer.runtime import common_training_args
 
 
 def run_sft(model, tokenizer, items: list[dict], cfg: SFTConfig, out_dir: str,
-            prompt_style: str, progress: bool = True) -> list[dict]:
+            prompt_style: str, progress: bool = True, label: str = "sft warm-up") -> list[dict]:
     """Train in place, save the policy and its log to ``out_dir``; returns the log history."""
     from trl import SFTConfig as TRLSFTConfig, SFTTrainer
 
@@ -26,13 +26,13 @@ def run_sft(model, tokenizer, items: list[dict], cfg: SFTConfig, out_dir: str,
     args = TRLSFTConfig(
         **common_training_args(out_dir, cfg.seed, logging_steps=max(1, cfg.steps // 50)),
         max_steps=cfg.steps, per_device_train_batch_size=cfg.batch_size,
-        learning_rate=cfg.learning_rate, lr_scheduler_type="cosine",
+        learning_rate=cfg.learning_rate, lr_scheduler_type=cfg.lr_scheduler,
         warmup_steps=cfg.warmup_steps, weight_decay=0.0, max_length=cfg.max_length,
         completion_only_loss=True,
         train_sampling_strategy="group_by_length")  # less padding: ~15% fewer tokens per step
     trainer = SFTTrainer(model=model, args=args, processing_class=tokenizer,
                          train_dataset=sft_dataset(items, prompt_style, chat))
-    use_compact_progress(trainer, "sft warm-up", progress)
+    use_compact_progress(trainer, label, progress)
     trainer.train()
     save_policy(trainer.model, tokenizer, out_dir, prompt_style)
     history = list(trainer.state.log_history)

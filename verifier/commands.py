@@ -37,6 +37,16 @@ def _add_generate(sub) -> None:
                    "false_premise,false_conclusion")
     p.add_argument("--rules", help="GraphLI: comma list of the inference rules edges may use, "
                    "from mp,mt,ds,conj,disj,hs (default: all)")
+    p.add_argument("--leaf-prices", help="GraphLA: prices stated directly, e.g. 1-9 "
+                   "(default 1-20)")
+    p.add_argument("--prices", help="GraphLA: prices of dishes defined by an equation "
+                   "(default 1-30)")
+    p.add_argument("--coefficients", help="GraphLA: dish coefficients in equations, within "
+                   "1-3 (default 1-3)")
+    p.add_argument("--extra-parents", help="GraphLA: parents of a chain dish besides the "
+                   "previous one, within 0-2 (default 0-2)")
+    p.add_argument("--dish-names", choices=("all", "plain"), help="GraphLA: 'all' (an "
+                   "adjective and a dish, 480 names; default) or 'plain' (the 40 dishes)")
     p.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(handler=cmd_generate)
@@ -44,7 +54,8 @@ def _add_generate(sub) -> None:
 
 #: generator knobs on the command line, by their config field names
 _KNOBS = ("depth", "dishes", "atoms", "distractors", "cut_depth", "unanswerable_share",
-          "perturbations", "interventions", "rules")
+          "perturbations", "interventions", "rules", "leaf_prices", "prices", "coefficients",
+          "extra_parents", "dish_names")
 
 
 def generator_config(args):

@@ -74,6 +74,12 @@ for _k, (_s, _p) in DISHES.items():
     _BY_WORDS[_s] = _k
     _BY_WORDS[_p] = _k
 
+#: the names a generator may draw, by ``GraphLAConfig.dish_names`` (sorted: deterministic)
+DISH_NAME_POOLS: dict[str, list[str]] = {
+    "all": sorted(DISHES),
+    "plain": sorted(s.replace(" ", "_") for s, _ in _BASE_DISHES),
+}
+
 QUESTION_RE = re.compile(r"How much does (?:an?|one) (?P<dish>[a-z ]+?) cost\?")
 FACTS_HEADER = "Facts:\n"
 INSTRUCTION = (
@@ -94,17 +100,42 @@ class GraphLAConfig:
     cut_depth: IntRange | None = None
     unanswerable_share: float = 0.5
     perturbations: tuple[str, ...] = ("remove", "uninformative")
+    #: hidden price of a leaf dish (one stated directly), in dollars
+    leaf_prices: IntRange = IntRange(1, 20)
+    #: hidden price of a dish defined by an equation over other dishes, in dollars
+    prices: IntRange = IntRange(1, 30)
+    #: dish coefficients in equations ("three burgers"); drawn from 1,1,1,2,3 (the
+    #: defined dish) and 1,1,2,3 (the others), keeping those inside this range
+    coefficients: IntRange = IntRange(1, 3)
+    #: parents of a chain dish besides the previous one (drawn from 0,1,1,2, kept in range)
+    extra_parents: IntRange = IntRange(0, 2)
+    #: dish names: ``all`` (an adjective and a dish, "spicy taco": 480 names) or ``plain``
+    #: (the 40 dishes without adjectives, "taco"); small models learn to copy the latter
+    #: from the facts much sooner
+    dish_names: str = "all"
 
     def __post_init__(self):
-        for name in ("depth", "dishes", "distractors"):
+        for name in ("depth", "dishes", "distractors", "leaf_prices", "prices", "coefficients",
+                     "extra_parents"):
             object.__setattr__(self, name, IntRange.parse(getattr(self, name), name))
+        for name in ("leaf_prices", "prices", "coefficients"):
+            if getattr(self, name).lo < 1:
+                raise InvalidInput(f"GraphLA {name} must be >= 1, got {getattr(self, name)}")
+        if self.dish_names not in DISH_NAME_POOLS:
+            raise InvalidInput(f"GraphLA dish_names must be one of {', '.join(DISH_NAME_POOLS)}, "
+                               f"got {self.dish_names!r}")
+        if self.coefficients.hi > 3 or self.extra_parents.hi > 2:
+            raise InvalidInput(f"GraphLA coefficients lie in 1..3 and extra_parents in 0..2 "
+                               f"(the phrasings the parser reads), got {self.coefficients} and "
+                               f"{self.extra_parents}")
         if self.cut_depth is not None:
             object.__setattr__(self, "cut_depth", IntRange.parse(self.cut_depth, "cut depth"))
         if self.depth.lo < 1 or self.depth.hi > 60:
             raise InvalidInput(f"GraphLA depth must lie in 1..60, got {self.depth}")
-        if self.dishes.hi > len(DISHES) - 1:
-            raise InvalidInput(f"at most {len(DISHES) - 1} dishes, got {self.dishes}")
-        if self.depth.hi + 1 + self.distractors.hi > len(DISHES) - 1:
+        pool = len(DISH_NAME_POOLS.get(self.dish_names, DISHES))
+        if self.dishes.hi > pool - 1:
+            raise InvalidInput(f"at most {pool - 1} dishes, got {self.dishes}")
+        if self.depth.hi + 1 + self.distractors.hi > pool - 1:
             raise InvalidInput("depth + distractors need more dishes than the vocabulary has")
         if not 0.0 <= self.unanswerable_share <= 1.0:
             raise InvalidInput("unanswerable share must lie in [0, 1]")
@@ -254,11 +285,16 @@ def parse_prompt(text: str) -> Problem:
 
 # ---------------------------------------------------------------- generation
 
+def _within(choices: tuple[int, ...], allowed: IntRange) -> list[int]:
+    """The weighted ``choices`` inside ``allowed`` (config checks keep one at least)."""
+    return [c for c in choices if allowed.lo <= c <= allowed.hi]
+
+
 def _build_graph(cfg: GraphLAConfig, rng: random.Random):
     k = cfg.depth.draw(rng)
     m = cfg.distractors.draw(rng)
     n = max(cfg.dishes.draw(rng), k + 1 + m)
-    names = rng.sample(sorted(DISHES), n + 1)
+    names = rng.sample(DISH_NAME_POOLS[cfg.dish_names], n + 1)
     spare = names.pop()  # the never-priced dish of an "uninformative" perturbation
     chain, rest = names[:k + 1], names[k + 1:]
     support, distract = rest[:n - k - 1 - m], rest[n - k - 1 - m:]
@@ -267,15 +303,20 @@ def _build_graph(cfg: GraphLAConfig, rng: random.Random):
     price: dict[str, int] = {}
     rel: dict[str, Relation] = {}
 
+    # the defaults draw from the full lists: today's items, byte for byte
+    own_coefficients = _within((1, 1, 1, 2, 3), cfg.coefficients)
+    coefficients = _within((1, 1, 2, 3), cfg.coefficients)
+    n_extra = _within((0, 1, 1, 2), cfg.extra_parents)
+
     def leaf(d):
-        price[d] = rng.randint(1, 20)
+        price[d] = rng.randint(cfg.leaf_prices.lo, cfg.leaf_prices.hi)
         rel[d] = Relation([(1, d)], [], price[d])
         g.add_node(d, level=0, role="leaf")
 
     def define(child, parents, role, level):
-        price[child] = rng.randint(1, 30)
-        c0 = rng.choice([1, 1, 1, 2, 3])
-        terms = [(rng.choice([1, 1, 2, 3]), p) for p in parents]
+        price[child] = rng.randint(cfg.prices.lo, cfg.prices.hi)
+        c0 = rng.choice(own_coefficients)
+        terms = [(rng.choice(coefficients), p) for p in parents]
         g.add_node(child, level=level, role=role)
         for _, p in terms:
             g.add_edge(p, child)
@@ -292,7 +333,7 @@ def _build_graph(cfg: GraphLAConfig, rng: random.Random):
     unused = list(support)
     for i in range(1, k + 1):
         pool = unused + chain[:max(0, i - 1)]
-        extra = rng.sample(pool, min(len(pool), rng.choice([0, 1, 1, 2])))
+        extra = rng.sample(pool, min(len(pool), rng.choice(n_extra)))
         for e in extra:
             if e in unused:
                 unused.remove(e)
@@ -375,8 +416,8 @@ def generate_item(cfg: GraphLAConfig, seed: int, index: int, max_tries: int = 50
                 del rels[target]
                 note = f"No fact gives the price of a {DISHES[target][0]}, which is needed."
             else:
-                price[spare] = rng.randint(1, 20)
-                c = rng.choice([1, 2])
+                price[spare] = rng.randint(cfg.leaf_prices.lo, cfg.leaf_prices.hi)
+                c = rng.choice(_within((1, 2), cfg.coefficients) or [cfg.coefficients.lo])
                 rels[target] = Relation([(1, target)], [(c, spare)], price[target] - c * price[spare])
                 note = (f"The price of a {DISHES[target][0]} is only tied to the price of a "
                         f"{DISHES[spare][0]}, which no fact gives.")

@@ -57,3 +57,14 @@ def test_plain_trl_grpo_trainer_trains_on_generated_rows(generated, server, tmp_
         assert shares == pytest.approx(1.0)
         assert 0.0 <= h["honest/abstention_rate"] <= 1.0
     assert server.cache.misses + server.cache.hits > before  # rewards came from the service
+
+
+def test_gold_completions_with_eos_text_get_reward_1_from_the_trl_reward(generated, server):
+    import asyncio
+    rows = [json.loads(line) for line in generated.read_text().splitlines()]
+    cols = {k: [r[k] for r in rows] for k in ("id", "domain", "premises", "query")}
+    completions = [r["trajectory"] + eos for r, eos in
+                   zip(rows, ["<|im_end|>", "</s>", "<|endoftext|>", "<|eot_id|>"] * 2)]
+    rewards = asyncio.run(VerifierReward(server.address)(
+        prompts=[r["prompt"] for r in rows], completions=completions, **cols))
+    assert rewards == [1.0] * len(rows)

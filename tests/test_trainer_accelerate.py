@@ -38,16 +38,31 @@ def test_anchor_accelerate_two_ranks_score_through_service(tmp_path):
         # launcher whatever --num_processes says (multi-CPU there means mpirun); the
         # torchrun launcher on a machine without CUDA gives ranks that train on the CPU
         # (TrainingArguments.use_cpu) over gloo, which the ranks check below.
-        cmd = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu",
-               "--num_processes", "2", "--num_machines", "1", "--mixed_precision", "no",
-               "--dynamo_backend", "no", "--main_process_port", str(free_port()),
-               __file__, "--server", server.address, "--out", str(tmp_path)]
-        done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True,
-                              timeout=200)
+        def launch():
+            cmd = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu",
+                   "--num_processes", "2", "--num_machines", "1", "--mixed_precision", "no",
+                   "--dynamo_backend", "no", "--main_process_port", str(free_port()),
+                   __file__, "--server", server.address, "--out", str(tmp_path)]
+            return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True,
+                                  timeout=200)
+
+        def served() -> float:
+            text = urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics",
+                                          timeout=10).read().decode()
+            return sum(float(m) for m in re.findall(
+                r'^honest_requests_total\{rpc="VerifyGroup"\} ([0-9.e+]+)$', text, re.M))
+
+        done = launch()
+        before = 0.0
+        if done.returncode != 0 and "gloo" in done.stderr:
+            # the gloo rendezvous between two local processes has been seen to drop once
+            # on a heavily loaded machine; one fresh launch (new port) tells a flake from
+            # a real failure, and the service's count below starts from here
+            before = served()
+            done = launch()
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
         ranks = [json.loads((tmp_path / f"rank{i}.json").read_text()) for i in range(2)]
-        metrics = urllib.request.urlopen(
-            f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).read().decode()
+        total = served() - before
     finally:
         server.stop()
 
@@ -57,9 +72,7 @@ def test_anchor_accelerate_two_ranks_score_through_service(tmp_path):
     for r in ranks:  # every rank trained and every one of its groups went to the service
         assert r["steps"] == STEPS and r["service_calls"] >= STEPS, r
         assert r["scorer"] == "ServiceScorer", r
-    served = sum(float(m) for m in re.findall(
-        r'^honest_requests_total\{rpc="VerifyGroup"\} ([0-9.e+]+)$', metrics, re.M))
-    assert served == sum(r["service_calls"] for r in ranks), (served, ranks)
+    assert total == sum(r["service_calls"] for r in ranks), (total, ranks)
 
 
 STEPS = 2

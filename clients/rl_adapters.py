@@ -48,7 +48,6 @@ import json
 import logging
 import numbers
 import os
-import re
 from functools import lru_cache
 from typing import Any, Mapping, Sequence
 
@@ -56,6 +55,7 @@ try:
     from clients.client import VerifierClient
     from clients.results import GradeResult, SolveResult
     from clients.wire import problem_fields
+    from verifier.problem import looks_like_bare_answer
     from verifier.errors import InvalidInput, excerpt
     from verifier.grading import VERDICTS
     from verifier.solution import UNKNOWN
@@ -74,7 +74,6 @@ FLAG_KEYS = VERDICTS + ("abstained", "answerable")
 
 _HELP = ('the problem as JSON {"domain", "premises", "query"}, as `honest export --format verl` '
          'writes it to reward_model.ground_truth and `honest export --format openrlhf` to label')
-_BARE_ANSWER = re.compile(r"\s*(?:[-+]?[\d.,/ ]+|true|false|unknown)\s*\Z", re.I)
 
 log = logging.getLogger("honest.rl_adapters")
 
@@ -97,7 +96,7 @@ def problem_of(ground_truth: Any, where: str = "ground truth") -> dict | str:
     if isinstance(ground_truth, bytes):
         ground_truth = ground_truth.decode("utf-8")
     if isinstance(ground_truth, numbers.Number) or (
-            isinstance(ground_truth, str) and _BARE_ANSWER.match(ground_truth)):
+            isinstance(ground_truth, str) and looks_like_bare_answer(ground_truth)):
         raise InvalidInput(f"{where} is {excerpt(str(ground_truth))}, a bare answer; the verifier "
                            f"works the answer out from the premises, so give {_HELP}")
     try:

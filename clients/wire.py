@@ -15,41 +15,9 @@ from typing import Any, Mapping
 
 from honest.v1 import verifier_pb2 as pb
 from verifier.errors import InvalidInput
+from verifier.problem import problem_fields  # noqa: F401  (part of this module's API)
 
 ProblemLike = Mapping[str, Any] | str | pb.Problem
-
-
-def problem_fields(obj: Any) -> dict | str:
-    """``{"domain", "premises", "query"}`` (fresh lists) or the prompt text, from any of the
-    problem forms in the module docstring; InvalidInput saying what to pass otherwise."""
-    if isinstance(obj, bytes):
-        obj = obj.decode("utf-8")
-    if isinstance(obj, str):
-        text = obj.strip()
-        if text.startswith("{"):
-            try:
-                obj = json.loads(text)
-            except json.JSONDecodeError as e:
-                raise InvalidInput(f"problem JSON does not parse ({e.msg} at column "
-                                   f"{e.colno})") from None
-        else:
-            return obj
-    if not isinstance(obj, Mapping):
-        raise InvalidInput(f"a problem is a dict with domain, premises and query, or the "
-                           f"prompt text; got {type(obj).__name__}")
-    if obj.get("premises") is not None and obj.get("domain") is not None:
-        premises = obj["premises"]
-        if isinstance(premises, str) or not all(isinstance(p, str) for p in premises):
-            raise InvalidInput("premises must be a list of strings, one premise each")
-        query = obj.get("query")
-        if not isinstance(query, str):
-            raise InvalidInput("a problem's query must be a string")
-        return {"domain": obj["domain"], "premises": list(premises), "query": query}
-    text = obj.get("problem", obj.get("prompt"))
-    if isinstance(text, str):
-        return text
-    raise InvalidInput("a problem is {domain, premises, query} or the prompt text "
-                       "(problem/prompt)")
 
 
 def problem_msg(problem: ProblemLike) -> pb.Problem:

@@ -8,8 +8,10 @@ natural-language prompt of a generated item can be turned into one with
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from verifier.errors import InvalidInput, LimitExceeded, ParseError, excerpt
 from verifier.grading import DEFAULT_REWARDS, Grade, RewardMap, grade
@@ -107,3 +109,49 @@ def check(problem: Problem, response: str, rewards: RewardMap = DEFAULT_REWARDS,
     """Solve ``problem`` and grade ``response`` against it."""
     solution = solve(problem, limits)
     return CheckResult(solution, grade(solution, response, rewards))
+
+
+#: text that reads as an answer (a number, True/False, Unknown) rather than a problem
+_BARE_ANSWER = re.compile(r"\s*(?:[-+]?[\d.,/ ]+|true|false|unknown)\s*\Z", re.I)
+
+
+def looks_like_bare_answer(text: str) -> bool:
+    """Whether ``text`` is an answer (``"12"``, ``"3/4"``, ``"True"``) where a problem belongs:
+    ground truth given as the label's answer instead of the premises."""
+    return bool(_BARE_ANSWER.match(text))
+
+
+def problem_fields(obj: Any) -> dict | str:
+    """``{"domain", "premises", "query"}`` (fresh lists) or the prompt text, from a problem as
+    callers hand it over: that dict (an item of ``honest generate`` works as it is), its JSON
+    text (what ``honest export`` writes as ground truth / label), the prompt text, or a dict
+    with ``problem``/``prompt``. InvalidInput saying what to pass otherwise. Used on both
+    sides of the wire (clients, and the service's HTTP labels)."""
+    if isinstance(obj, bytes):
+        obj = obj.decode("utf-8")
+    if isinstance(obj, str):
+        text = obj.strip()
+        if text.startswith("{"):
+            try:
+                obj = json.loads(text)
+            except json.JSONDecodeError as e:
+                raise InvalidInput(f"problem JSON does not parse ({e.msg} at column "
+                                   f"{e.colno})") from None
+        else:
+            return obj
+    if not isinstance(obj, Mapping):
+        raise InvalidInput(f"a problem is a dict with domain, premises and query, or the "
+                           f"prompt text; got {type(obj).__name__}")
+    if obj.get("premises") is not None and obj.get("domain") is not None:
+        premises = obj["premises"]
+        if isinstance(premises, str) or not all(isinstance(p, str) for p in premises):
+            raise InvalidInput("premises must be a list of strings, one premise each")
+        query = obj.get("query")
+        if not isinstance(query, str):
+            raise InvalidInput("a problem's query must be a string")
+        return {"domain": obj["domain"], "premises": list(premises), "query": query}
+    text = obj.get("problem", obj.get("prompt"))
+    if isinstance(text, str):
+        return text
+    raise InvalidInput("a problem is {domain, premises, query} or the prompt text "
+                       "(problem/prompt)")

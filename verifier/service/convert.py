@@ -4,13 +4,12 @@ their own side in ``clients/wire.py``."""
 
 from __future__ import annotations
 
-import json
-import re
 from typing import Any
 
 from honest.v1 import verifier_pb2 as pb
 from verifier.errors import InvalidInput, excerpt
 from verifier.grading import Grade, RewardMap
+from verifier.problem import looks_like_bare_answer, problem_fields
 from verifier.solution import Solution
 
 DOMAIN_NAMES = {pb.LINEAR: "linear", pb.LOGIC: "logic"}
@@ -33,36 +32,29 @@ def payload_of(problem: pb.Problem) -> tuple:
                        "or problem.text")
 
 
-_BARE_ANSWER = re.compile(r"\s*(?:[-+]?[\d.,/ ]+|true|false|unknown)\s*\Z", re.I)
 _LABEL_HELP = ('the problem as JSON {"domain", "premises", "query"} (what `honest export '
                '--format openrlhf` writes in "label"), or the prompt text of a generated item')
 
 
 def problem_of_label(label: Any) -> pb.Problem:
     """A label of the HTTP reward protocol (JSON text, a dict, or prompt text) → Problem."""
-    if isinstance(label, str):
-        if label.lstrip().startswith("{"):
-            try:
-                label = json.loads(label)
-            except json.JSONDecodeError as e:
-                raise InvalidInput(f"the label is not valid JSON ({e.msg} at column "
-                                   f"{e.colno}); give {_LABEL_HELP}") from None
-        elif _BARE_ANSWER.match(label):
-            raise InvalidInput(f"the label {excerpt(label)} looks like a bare answer; the "
-                               f"verifier decides the answer itself: give {_LABEL_HELP}")
-        else:
-            return pb.Problem(text=label)
-    if not isinstance(label, dict):
+    if isinstance(label, str) and looks_like_bare_answer(label):
+        raise InvalidInput(f"the label {excerpt(label)} looks like a bare answer; the "
+                           f"verifier decides the answer itself: give {_LABEL_HELP}")
+    if not isinstance(label, (str, dict)):
         raise InvalidInput(f"a label must be text or a JSON object; give {_LABEL_HELP}")
-    domain, premises, query = label.get("domain"), label.get("premises"), label.get("query")
+    try:
+        fields = problem_fields(label)
+    except InvalidInput as e:
+        raise InvalidInput(f"{e.message}; give {_LABEL_HELP}") from None
+    if isinstance(fields, str):
+        return pb.Problem(text=fields)
+    domain = fields["domain"]
     enum = {v: k for k, v in DOMAIN_NAMES.items()}.get(domain) if isinstance(domain, str) else None
     if enum is None:
         raise InvalidInput(f"label domain must be 'linear' or 'logic', got {excerpt(str(domain))}")
-    if not isinstance(premises, list) or not all(isinstance(p, str) for p in premises):
-        raise InvalidInput("label premises must be a list of strings")
-    if not isinstance(query, str):
-        raise InvalidInput("label query must be a string")
-    return pb.Problem(structured=pb.StructuredProblem(domain=enum, premises=premises, query=query))
+    return pb.Problem(structured=pb.StructuredProblem(domain=enum, premises=fields["premises"],
+                                                      query=fields["query"]))
 
 
 def rewards_of(msg: pb.RewardMap, default: RewardMap) -> RewardMap:

@@ -57,7 +57,7 @@ try:
     from clients.wire import problem_fields
     from verifier.problem import looks_like_bare_answer
     from verifier.errors import InvalidInput, excerpt
-    from verifier.grading import VERDICTS
+    from verifier.grading import FLAG_KEYS, verdict_flags
     from verifier.solution import UNKNOWN
 except ImportError as e:  # loaded by path inside a trainer's environment
     raise ImportError(f"the reward functions in {__file__} need the honest-deduction package in "
@@ -69,8 +69,6 @@ DEFAULT_TARGET = "127.0.0.1:50051"
 #: deadline of one call to the service, seconds (a batch's problems are solved in parallel)
 TIMEOUT_S = 120.0
 
-#: per-sample 1.0/0.0 flags given to both frameworks (the same keys as the service's HTTP reply)
-FLAG_KEYS = VERDICTS + ("abstained", "answerable")
 
 _HELP = ('the problem as JSON {"domain", "premises", "query"}, as `honest export --format verl` '
          'writes it to reward_model.ground_truth and `honest export --format openrlhf` to label')
@@ -132,13 +130,8 @@ def _grade(problems: Sequence[dict | str],
 
 
 def _flags(grade: GradeResult, solution: SolveResult) -> dict[str, float]:
-    answerable = solution.expected != UNKNOWN
-    flags = {v: float(grade.verdict == v) for v in VERDICTS}
-    # "Unknown" was said: rightly (unanswerable, correct) or wrongly (wrong_abstention)
-    flags["abstained"] = float(grade.verdict == "wrong_abstention"
-                               or (not answerable and grade.verdict == "correct"))
-    flags["answerable"] = float(answerable)
-    return flags
+    """The per-sample flags (the same keys as the service's HTTP reply)."""
+    return verdict_flags(grade.verdict, solution.expected != UNKNOWN)
 
 
 # ---------------------------------------------------------------- verl

@@ -36,7 +36,7 @@ from clients import scoring
 from clients.scoring import GroupScore, GroupScorer, LocalScorer, ScoredCompletion, ScoringFailed
 from clients.wire import problem_fields
 from verifier.errors import HonestError, InvalidInput
-from verifier.grading import CORRECT, VERDICTS, WRONG_ABSTENTION
+from verifier.grading import CORRECT, VERDICTS, is_abstention
 
 __all__ = ["VerifierReward", "ServiceScorer", "LocalScorer", "group_metrics", "is_abstention",
            "completion_text", "trl_reward_func"]
@@ -60,11 +60,6 @@ def prompt_problem_text(prompt: Any) -> str:
     if not users:
         raise InvalidInput("a chat prompt without a user message holds no problem")
     return users[-1]
-
-
-def is_abstention(verdict: str, answerable: bool) -> bool:
-    """Said Unknown: a wrong abstention where the answer is determined, correct where not."""
-    return verdict == WRONG_ABSTENTION if answerable else verdict == CORRECT
 
 
 def group_metrics(verdicts: Sequence[str], rewards: Sequence[float], answerable: Sequence[bool],

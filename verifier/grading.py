@@ -324,6 +324,24 @@ def judge(solution: Solution, parsed: ParsedAnswer | None) -> str:
     return CORRECT if ok else WRONG_ANSWER
 
 
+def is_abstention(verdict: str, answerable: bool) -> bool:
+    """Said Unknown: a wrong abstention where the answer is determined, correct where not."""
+    return verdict == WRONG_ABSTENTION if answerable else verdict == CORRECT
+
+
+#: the per-completion 1.0 / 0.0 flags logged by the RL adapters and the HTTP endpoint
+FLAG_KEYS = VERDICTS + ("abstained", "answerable")
+
+
+def verdict_flags(verdict: str, answerable: bool) -> dict[str, float]:
+    """One completion's flags (:data:`FLAG_KEYS`): its verdict, whether it said Unknown,
+    whether its problem was answerable; frameworks average them into shares."""
+    flags = {v: float(verdict == v) for v in VERDICTS}
+    flags["abstained"] = float(is_abstention(verdict, answerable))
+    flags["answerable"] = float(answerable)
+    return flags
+
+
 def grade(solution: Solution, response: str, rewards: RewardMap = DEFAULT_REWARDS) -> Grade:
     """Grade one completion (see module docstring)."""
     if not isinstance(response, str):

@@ -32,14 +32,12 @@ from aiohttp import web
 
 from honest.v1 import verifier_pb2 as pb
 from verifier.errors import DeadlineExceeded, HonestError, InvalidInput, LimitExceeded
-from verifier.grading import VERDICTS
+from verifier.grading import FLAG_KEYS, verdict_flags
 from verifier.limits import MAX_MESSAGE_BYTES
 from verifier.service.convert import problem_of_label
 from verifier.service.servicer import VerifierServicer
 from verifier.solution import UNKNOWN
 
-#: the extra_logs keys, one value per sample (1.0 / 0.0 flags)
-LOG_KEYS = VERDICTS + ("abstained", "answerable")
 
 
 def _error(status: int, err: HonestError) -> web.Response:
@@ -152,14 +150,11 @@ class RewardHTTP:
 
         results = await asyncio.gather(*(one(p, idx) for p, idx in groups.values()))
         rewards = [0.0] * len(queries)
-        logs = {k: [0.0] * len(queries) for k in LOG_KEYS}
+        logs = {k: [0.0] * len(queries) for k in FLAG_KEYS}
         for (_, idx), res in zip(groups.values(), results):
             answerable = res.solution.expected != UNKNOWN
             for i, g in zip(idx, res.grades):
                 rewards[i] = g.reward
-                logs[g.verdict][i] = 1.0  # correct, wrong_answer, ... as 1.0 / 0.0 flags
-                said_unknown = g.verdict == "wrong_abstention" or (
-                    not answerable and g.verdict == "correct")
-                logs["abstained"][i] = float(said_unknown)
-                logs["answerable"][i] = float(answerable)
+                for key, value in verdict_flags(g.verdict, answerable).items():
+                    logs[key][i] = value
         return {"rewards": rewards, "scores": rewards, "extra_logs": logs}

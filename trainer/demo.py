@@ -102,12 +102,12 @@ def generator_config(task: str, depth: str, size: str | None = None,
     (short prompts and trajectories for a CPU run) unless ``size`` (dishes for GraphLA,
     atoms for GraphLI), ``distractors``, ``rules`` (GraphLI, comma-separated) or other
     generator ``knobs`` (e.g. ``prices="1-9"``) say else."""
-    from verifier import tasks
     spec = tasks.get(task)
     knobs = dict(knobs or {})  # size / distractors may come as knobs too; the arguments win
     size = size or knobs.pop("size", None)
     distractors = distractors or knobs.pop("distractors", None)
-    knobs.pop("size", None), knobs.pop("distractors", None)
+    knobs.pop("size", None)  # the argument won: drop the knob's value
+    knobs.pop("distractors", None)
     return spec, tasks.config(task, **spec.demo_knobs(depth, size, distractors, rules=rules,
                                                       **knobs))
 

@@ -5,6 +5,7 @@ requests, an open /metrics. Real servers on free loopback ports."""
 import json
 import math
 import os
+import statistics
 import subprocess
 import sys
 import threading
@@ -240,9 +241,16 @@ def test_health_answers_while_a_large_hostile_group_is_graded(tmp_path):
     event loop, not this test process's GIL."""
     server = ServeProcess(tmp_path)
     try:
-        _health_during_large_group(server)
+        worst = _health_during_large_group(server)
+        if max(worst) >= 0.1:
+            # a grading stall repeats (the blocking grader held health for ~40 s every
+            # time); one probe delayed by the shared machine's scheduler does not
+            worst = _health_during_large_group(server)
     finally:
         server.stop()
+    assert len(worst) > 5 and max(worst) < 0.1, f"health took up to {max(worst):.3f} s"
+    # health waits about ten 1 ms grading slices (~11 ms measured)
+    assert statistics.median(worst) < 0.05, f"median health {statistics.median(worst):.3f} s"
 
 
 PROBE = """
@@ -261,7 +269,8 @@ print(json.dumps(out), flush=True)
 """
 
 
-def _health_during_large_group(server):
+def _health_during_large_group(server) -> list[float]:
+    """Health-check latencies (seconds) while one maximal hostile group is graded."""
     # the probe runs in a process of its own: this process's GIL is busy serialising the
     # 60 MB request, which would delay a probe thread here, not the server
     # a maximal group: 4,096 hostile completions (~18 MB; each took the old quadratic
@@ -281,7 +290,7 @@ def _health_during_large_group(server):
     finally:
         probe.kill()
     assert g.verdicts[5] == "correct" and g.verdicts[6] == "wrong_answer"
-    assert len(worst) > 5 and max(worst) < 0.1, f"health took up to {max(worst):.3f} s"
+    return worst
 
 
 def _get(url: str, token: str | None = None) -> tuple[int, str]:

@@ -303,3 +303,30 @@ def test_demo_knobs_apply_to_their_task_only():
     assert DemoConfig(knobs={"prices": "1-30"}).generator_knobs == {"prices": "1-30"}
     with pytest.raises(InvalidInput, match="GraphLA knob"):
         DemoConfig(task="graphli", knobs={"prices": "1-9"})
+
+
+def test_sft_batches_mix_answered_and_unknown_trajectories(tmp_path):
+    """Unknown trajectories are shorter than answered ones; a length-grouped sampler
+    gives batches of one kind each (measured on these items: 7-8 of 20 batches all one
+    kind), and the warm-up learns a flipping constant instead of reading the premises
+    (trainer/sft.py says what that cost)."""
+    from trainer.config import SFTConfig
+    from trainer.model import build_tiny_model
+    from trainer.sft import sft_trainer
+    from trainer.tokenizer import build_tokenizer
+    from verifier.tasks import config as task_config
+
+    items = list(graphla.generate(task_config("graphla", depth="1", dishes="2-3",
+                                              distractors="0"), 1600, 0))
+    answered = {it["trajectory"] for it in items if it["answer"] != "Unknown"}
+    tok = build_tokenizer()
+    model = build_tiny_model(tok, TinyModelConfig(hidden_size=32, layers=1, heads=2,
+                                                  intermediate_size=64))
+    trainer = sft_trainer(model, tok, items, SFTConfig(steps=20, batch_size=16),
+                          str(tmp_path), "compact")
+    counts = []
+    for batch in list(trainer.get_train_dataloader())[:20]:
+        texts = tok.batch_decode(batch["input_ids"], skip_special_tokens=True)
+        counts.append(sum(any(t.endswith(a) for a in answered) for t in texts))
+    # a random batch of 16 from a 50/50 set is all one kind with probability 2 / 2**16
+    assert sum(c in (0, 16) for c in counts) <= 1, counts

@@ -14,7 +14,7 @@ service), and prints one JSON line per run, then a markdown table with the
 mean and the range over seeds.
 
 A single demo run is one draw: compare methods on this table, not on one run.
-``--steps``, ``--group-size``, ``--prompts-per-step`` and ``--beta`` change every
+``--steps``, ``--group-size``, ``--prompts-per-step``, ``--beta`` and ``--temperature`` change every
 run; ``--inject``, ``--n-inject`` and ``--lr`` change ANCHOR and the control only
 (``--grpo-lr`` is GRPO's), to try variants against the same GRPO runs.
 """
@@ -94,6 +94,7 @@ def main(argv=None) -> int:
     p.add_argument("--group-size", type=positive_int)
     p.add_argument("--prompts-per-step", type=positive_int)
     p.add_argument("--beta", type=float, help="KL coefficient")
+    p.add_argument("--temperature", type=float, help="sampling temperature of the RL runs")
     p.add_argument("--lr", type=float, help="ANCHOR and control learning rate (GRPO keeps "
                    "the demo's)")
     p.add_argument("--grpo-lr", type=float, help="GRPO learning rate")
@@ -132,7 +133,8 @@ def sweep(args) -> list[dict]:
     base = demo_rl_config(args.demo_dir)
     shared = {k: v for k, v in (("steps", args.steps), ("group_size", args.group_size),
                                 ("prompts_per_step", args.prompts_per_step),
-                                ("beta", args.beta)) if v is not None}
+                                ("beta", args.beta), ("temperature", args.temperature))
+              if v is not None}
     for seed in args.seeds:
         for method in args.methods:
             cfg = replace(base, **shared, seed=seed,

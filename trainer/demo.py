@@ -87,7 +87,7 @@ DEMO_EVAL = EvalConfig(max_new_tokens=128)
 #: the demo's problems, per task (size and distractors may be given here too): GraphLA
 #: one equation deep, small prices, unit coefficients, the 40 plain dish names — still
 #: arithmetic over what the facts state, never a premise to copy. The README ("honest
-#: demo") has the probes that chose it, and says what the embedded model still cannot do.
+#: demo") says what the embedded model learns on them and what it still does not.
 DEMO_KNOBS: dict[str, dict[str, str]] = {
     "graphla": {"size": "2-3", "distractors": "0", "leaf_prices": "1-9", "prices": "1-9",
                 "coefficients": "1", "extra_parents": "0", "dish_names": "plain"},

@@ -2,8 +2,8 @@
 
     python benchmarks/sft_probe.py --task graphli --rules mp --steps 1200 --batch-size 8
 
-Generates the demo's data (same sizes and seeds as ``honest demo``, with the
-knobs given here), trains the embedded model with SFT only, evaluates it
+Generates the demo's data (same sizes, seeds and generator knobs as ``honest
+demo``, unless flags here say else), trains the embedded model with SFT only, evaluates it
 greedily with the in-process verifier, and prints one JSON line:
 
 - ``answerable`` / ``unanswerable`` / ``overall`` / ``abstention``: the eval;
@@ -29,6 +29,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 from trainer.config import EvalConfig, SFTConfig, TinyModelConfig  # noqa: E402
 from trainer.data import prompt_text  # noqa: E402
+from trainer.demo import DEMO_SFT, DemoConfig  # noqa: E402
 
 
 def prompt_use(model, tokenizer, items: list[dict]) -> tuple[float, float]:
@@ -49,23 +50,25 @@ def prompt_use(model, tokenizer, items: list[dict]) -> tuple[float, float]:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--task", choices=("graphla", "graphli"), default="graphla")
-    p.add_argument("--depth", default="1-2")
+    p.add_argument("--depth", default=DemoConfig().depth)
     p.add_argument("--size", help="dishes (GraphLA) or atoms (GraphLI); default: the demo's")
     p.add_argument("--distractors", help="default: the demo's")
     p.add_argument("--rules", help="GraphLI inference rules, e.g. mp (default: all)")
     p.add_argument("--knob", action="append", default=[], metavar="NAME=VALUE",
                    help="another generator knob, e.g. prices=1-9 (repeatable; see "
-                   "GraphLAConfig / GraphLIConfig)")
-    p.add_argument("--steps", type=int, default=SFTConfig().steps)
+                   "GraphLAConfig / GraphLIConfig; any --knob replaces the demo's)")
+    p.add_argument("--steps", type=int, default=DEMO_SFT.steps)
     p.add_argument("--batch-size", type=int, default=SFTConfig().batch_size)
-    p.add_argument("--lr", type=float, default=SFTConfig().learning_rate)
+    p.add_argument("--lr", type=float, default=DEMO_SFT.learning_rate)
+    p.add_argument("--lr-scheduler", default=DEMO_SFT.lr_scheduler,
+                   choices=("cosine", "constant"))
     p.add_argument("--hidden-size", type=int, default=TinyModelConfig().hidden_size)
     p.add_argument("--layers", type=int, default=TinyModelConfig().layers)
     p.add_argument("--threads", type=int)
     p.add_argument("--out", default="runs/sft_probe")
     args = p.parse_args(argv)
 
-    from trainer.demo import DemoConfig, generator_config
+    from trainer.demo import generator_config
     from trainer.evaluate import evaluate_policy
     from trainer.jobs import embedded_policy
     from trainer.model import count_parameters
@@ -76,7 +79,7 @@ def main(argv=None) -> int:
     configure_cpu(args.threads)
     quiet_transformers()
     demo = DemoConfig(task=args.task)
-    extra = dict(k.split("=", 1) for k in args.knob)
+    extra = dict(k.split("=", 1) for k in args.knob) if args.knob else demo.generator_knobs
     spec, cfg = generator_config(args.task, args.depth, args.size, args.distractors,
                                  args.rules, extra)
     knobs = {k: v for k, v in (("size", args.size), ("distractors", args.distractors),
@@ -88,7 +91,8 @@ def main(argv=None) -> int:
     model, tokenizer = embedded_policy(
         train + test, TinyModelConfig(hidden_size=args.hidden_size, layers=args.layers,
                                       intermediate_size=4 * args.hidden_size))
-    sft = SFTConfig(steps=args.steps, batch_size=args.batch_size, learning_rate=args.lr)
+    sft = SFTConfig(steps=args.steps, batch_size=args.batch_size, learning_rate=args.lr,
+                    lr_scheduler=args.lr_scheduler)
     run_sft(model, tokenizer, train, sft, args.out, "compact", progress=False)
     sft_s = time.perf_counter() - t0
     report, _ = evaluate_policy(model, tokenizer, test, LocalScorer(), EvalConfig(), "compact",

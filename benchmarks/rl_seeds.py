@@ -14,8 +14,8 @@ service), and prints one JSON line per run, then a markdown table with the
 mean and the range over seeds.
 
 A single demo run is one draw: compare methods on this table, not on one run.
-``--steps``, ``--group-size``, ``--prompts-per-step``, ``--beta`` and ``--temperature`` change every
-run; ``--inject``, ``--n-inject`` and ``--lr`` change ANCHOR and the control only
+``--steps``, ``--group-size``, ``--prompts-per-step``, ``--beta`` and ``--temperature``
+change every run; ``--inject``, ``--n-inject`` and ``--lr`` change ANCHOR and the control only
 (``--grpo-lr`` is GRPO's), to try variants against the same GRPO runs.
 """
 

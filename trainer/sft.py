@@ -25,8 +25,10 @@ def sft_trainer(model, tokenizer, items: list[dict], cfg: SFTConfig, out_dir: st
     fewer tokens per step) must not be used here: an ``Unknown`` trajectory is shorter
     than an answered one, so length-grouped batches hold one kind of item each, and the
     policy learns a constant that flips from batch to batch instead of reading the
-    premises (measured: always ``Unknown`` after 1,400 steps on GraphLI with a
-    distractor; with random batches it answers 0.84 of the answerable items after 800).
+    premises (measured on the demo's GraphLA items after 300 steps: 0.75 nats per gold
+    token with the item's own facts vs 0.81 with another item's; with random batches
+    0.13 vs 1.01, and answerable / unanswerable accuracy 0.12 / 0.54 instead of
+    0.08 / 0.31).
     """
     from trl import SFTConfig as TRLSFTConfig, SFTTrainer
 

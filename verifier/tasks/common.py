@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
-from verifier.errors import InvalidInput
+from verifier.errors import InvalidInput, ParseError
 
 ANSWER_LINE_HELP = "End your response with a line of the form `Answer: <value>`"
 
@@ -69,6 +69,19 @@ def premises_block(text: str, header: str) -> list[str]:
     end = text.find("Question:", start)
     body = text[start + len(header): end if end >= 0 else len(text)]
     return [ln[2:].strip() for ln in body.splitlines() if ln.startswith("- ")]
+
+
+def read_premises(text: str, header: str, read_one: Callable[[str], str],
+                  noun: str) -> tuple[str, ...]:
+    """Each bullet of a rendered prompt read by ``read_one`` (sentence → premise text); a
+    sentence it cannot read fails with its place (``noun`` and its 1-based number)."""
+    out = []
+    for i, line in enumerate(premises_block(text, header), 1):
+        try:
+            out.append(read_one(line))
+        except ParseError as e:
+            raise ParseError(e.reason, where=f"{noun} {i}") from None
+    return tuple(out)
 
 
 # ---------------------------------------------------------------- the item record

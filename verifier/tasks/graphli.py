@@ -49,7 +49,7 @@ from verifier.solution import DETERMINED, UNDETERMINED
 from verifier.tasks.common import (ANSWER_LINE_HELP, NO_CUT, NO_PERTURBATION, IntRange,
                                    TaskSpec, bullet_list, capitalize, generate_many,
                                    is_unanswerable_slot, item_rng, make_item, make_meta,
-                                   premises_block)
+                                   read_premises)
 
 _SUBJECTS = [
     "alarm", "door", "lamp", "window", "kettle", "garden", "bell", "radio", "oven", "fridge",
@@ -207,18 +207,14 @@ def parse_sentence(sentence: str) -> Premise:
 
 def parse_prompt(text: str) -> Problem:
     """A GraphLI prompt (as rendered by this module) → logic :class:`Problem`."""
-    premises = []
-    for i, line in enumerate(premises_block(text, FACTS_HEADER), 1):
-        try:
-            premises.append(parse_sentence(line).text())
-        except ParseError as e:
-            raise ParseError(e.reason, where=f"statement {i}") from None
+    premises = read_premises(text, FACTS_HEADER, lambda s: parse_sentence(s).text(),
+                             "statement")
     m = QUESTION_RE.search(text)
     if not m or not _LIT_PARTS.match(m.group("lit")):
         raise ParseError("no question 'Is it true that <proposition>?' about a known "
                          "proposition", where="problem text")
     atom, _ = _read_lit(m.group("lit"))
-    return Problem("logic", tuple(premises), atom)
+    return Problem("logic", premises, atom)
 
 
 # ---------------------------------------------------------------- generation

@@ -3,8 +3,9 @@
     python benchmarks/sft_probe.py --task graphli --rules mp --steps 1200 --batch-size 8
 
 Generates the demo's data (same sizes, seeds and generator knobs as ``honest
-demo``, unless flags here say else), trains the embedded model with SFT only, evaluates it
-greedily with the in-process verifier, and prints one JSON line:
+demo``, unless flags here say else), trains the embedded model with SFT only (the
+demo's warm-up settings by default), evaluates it greedily with the in-process
+verifier, and prints one JSON line:
 
 - ``answerable`` / ``unanswerable`` / ``overall`` / ``abstention``: the eval;
 - ``nats_own`` / ``nats_shuffled``: mean loss per gold-trajectory token with

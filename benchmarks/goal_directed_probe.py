@@ -47,10 +47,10 @@ def _a(dish: str) -> str:
 
 def goal_directed(item: dict) -> dict:
     """``item`` with the goal-directed preamble in front of its trajectory (depth 1)."""
+    from verifier.tasks.common import premises_block
+    from verifier.tasks.graphla_text import FACTS_HEADER
     q = item["query"]
-    sentences = [ln[2:] for ln in item["prompt"].split("Question:")[0].splitlines()
-                 if ln.startswith("- ")]
-    pairs = list(zip(item["premises"], sentences))
+    pairs = list(zip(item["premises"], premises_block(item["prompt"], FACTS_HEADER)))
     price = {p.split(" = ")[0]: s for p, s in pairs if PRICE.fullmatch(p)}
     equations = [(p, s) for p, s in pairs
                  if q in re.findall(r"[a-z_]+", p) and not PRICE.fullmatch(p)]

@@ -76,6 +76,16 @@ def test_generate_rules_restricts_graphli_derivations(tmp_path):
     assert steps and all(line.endswith("(modus ponens).") for line in steps), steps[:3]
 
 
+def test_generate_trajectory_goal_writes_goal_directed_golds(tmp_path):
+    out = tmp_path / "goal.jsonl"
+    r = run_honest("generate", "graphla", "-n", 6, "--trajectory", "goal", "-o", out,
+                   "--no-progress")
+    assert r.returncode == 0, r.stderr
+    assert all(it["trajectory"].startswith("We need the price of ") for it in read_jsonl(out))
+    r = run_honest("generate", "graphli", "-n", 3, "--trajectory", "goal", "-o", out)
+    assert r.returncode == 2 and "GraphLA" in r.stderr
+
+
 def test_solve_without_a_response():
     r = run_honest("solve", "--domain", "logic", "--premise", "a | b", "--premise", "~a",
                    "--query", "b")

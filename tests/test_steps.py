@@ -38,7 +38,13 @@ def _claim_lines(trajectory: str) -> list[int]:
     return [i for i, ln in enumerate(trajectory.split("\n")) if not ln.startswith("Answer:")]
 
 
-@pytest.mark.parametrize("fixture", ["graphla_items", "graphli_items"])
+@pytest.fixture(scope="module")
+def graphla_goal_items():
+    """GraphLA with goal-directed gold trajectories (``trajectory="goal"``)."""
+    return _items("graphla", 80, seed=11, depth="1-6", trajectory="goal")
+
+
+@pytest.mark.parametrize("fixture", ["graphla_items", "graphli_items", "graphla_goal_items"])
 def test_audit_steps_gold_trajectories_are_supported_and_fully_read(fixture, request):
     items = request.getfixturevalue(fixture)
     assert len(items) >= N_ITEMS and {i["answer"] == "Unknown" for i in items} == {True, False}

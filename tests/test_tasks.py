@@ -6,6 +6,7 @@ import random
 import pytest
 
 from helpers import read_jsonl, run_honest
+from verifier.errors import InvalidInput
 from verifier.problem import Problem, check, solve
 from verifier.tasks import problem_from_text
 from verifier.tasks import graphla, graphli
@@ -56,6 +57,28 @@ def test_graphli_each_intervention_yields_unknown(kind):
     assert all(it["answer"] == "Unknown" for it in items)
     assert all((it["meta"]["cut_depth"] == -1) == (kind == "false_conclusion") for it in items)
     audit(items)
+
+
+def test_graphla_goal_trajectories_search_back_to_the_cut_on_the_same_problems():
+    forward_cfg = graphla.GraphLAConfig(depth="1-4")
+    goal_cfg = graphla.GraphLAConfig(depth="1-4", trajectory="goal")
+    for i in range(60):
+        fwd, goal = graphla.generate_item(forward_cfg, 9, i), graphla.generate_item(goal_cfg, 9, i)
+        assert {k: v for k, v in fwd.items() if k != "trajectory"} == \
+            {k: v for k, v in goal.items() if k != "trajectory"}
+        lines = goal["trajectory"].split("\n")
+        query = graphla.DISHES[goal["query"]][0]
+        assert lines[0].startswith("We need the price of ") and query in lines[0]
+        assert lines[-1] == f"Answer: {goal['answer']}"
+        if goal["answer"] == "Unknown":  # the search stops at the first price no fact gives
+            assert "No fact gives the price of " in lines[-3] and len(lines) >= 3
+            assert lines[-2].startswith("So the price of ") and query in lines[-2]
+            assert lines[-2].endswith(" cannot be determined.")
+        else:  # the arithmetic follows without restating facts: one line per defined dish
+            sums = [ln for ln in lines if ln.startswith("So ") and "; with " in ln]
+            assert sums and sums[-1].endswith(f"{goal['query']} = {goal['answer']}.")
+    with pytest.raises(InvalidInput, match="trajectory must be one of forward, goal"):
+        graphla.GraphLAConfig(trajectory="backward")
 
 
 def test_graphli_reaches_depth_15_with_every_rule():

@@ -47,6 +47,9 @@ def _add_generate(sub) -> None:
                    "previous one, within 0-2 (default 0-2)")
     p.add_argument("--dish-names", choices=("all", "plain"), help="GraphLA: 'all' (an "
                    "adjective and a dish, 480 names; default) or 'plain' (the 40 dishes)")
+    p.add_argument("--trajectory", choices=("forward", "goal"), help="GraphLA: gold trajectory "
+                   "style, 'forward' (solve the facts bottom-up; default) or 'goal' (search "
+                   "back from the query one look-up per line, then the arithmetic)")
     p.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(handler=cmd_generate)
@@ -55,7 +58,7 @@ def _add_generate(sub) -> None:
 #: generator knobs on the command line, by their config field names
 _KNOBS = ("depth", "dishes", "atoms", "distractors", "cut_depth", "unanswerable_share",
           "perturbations", "interventions", "rules", "leaf_prices", "prices", "coefficients",
-          "extra_parents", "dish_names")
+          "extra_parents", "dish_names", "trajectory")
 
 
 def generator_config(args):

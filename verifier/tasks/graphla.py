@@ -51,6 +51,10 @@ from verifier.tasks.graphla_text import (  # noqa: F401
     parse_sentence, render)
 
 
+#: gold trajectory styles (GraphLAConfig.trajectory)
+TRAJECTORY_STYLES = ("forward", "goal")
+
+
 @dataclass(frozen=True)
 class GraphLAConfig:
     """Knobs of the GraphLA generator (ranges are drawn per item)."""
@@ -76,6 +80,12 @@ class GraphLAConfig:
     #: (the 40 dishes without adjectives, "taco"); small models learn to copy the latter
     #: from the facts much sooner
     dish_names: str = "all"
+    #: gold trajectory style: ``forward`` (solve the facts bottom-up, each line a fact and
+    #: the value it gives) or ``goal`` (first search backwards from the query, one look-up
+    #: per line — "We need the price of a pie. <its equation> So we need the price of a
+    #: tart." ... — stopping at the first price no fact gives, then the forward arithmetic
+    #: without restating the facts); the problems are the same either way
+    trajectory: str = "forward"
 
     def __post_init__(self):
         for name in ("depth", "dishes", "distractors", "leaf_prices", "prices", "coefficients",
@@ -102,6 +112,9 @@ class GraphLAConfig:
             raise InvalidInput("depth + distractors need more dishes than the vocabulary has")
         if not 0.0 <= self.unanswerable_share <= 1.0:
             raise InvalidInput("unanswerable share must lie in [0, 1]")
+        if self.trajectory not in TRAJECTORY_STYLES:
+            raise InvalidInput(f"GraphLA trajectory must be one of {', '.join(TRAJECTORY_STYLES)}, "
+                               f"got {self.trajectory!r}")
         bad = set(self.perturbations) - {"remove", "uninformative"}
         if bad or not self.perturbations:
             raise InvalidInput(f"GraphLA perturbations are remove, uninformative; got {sorted(bad)}")
@@ -179,9 +192,11 @@ def _solve(premises: list[str], query: str):
     return solve_linear_system([parse_linear_equation(p) for p in premises], query)
 
 
-def _trajectory(order: list[str], rel: dict[str, Relation], sentence: dict[str, str],
-                query: str, missing: str | None, missing_note: str) -> str:
-    """Gold derivation: solve each relation with one unknown left, in order."""
+def _derivation(order: list[str], rel: dict[str, Relation], sentence: dict[str, str],
+                restate: bool) -> tuple[list[str], dict[str, Fraction]]:
+    """Forward derivation: solve each relation with one unknown left, in ``order``; one
+    line per solved dish, led by its fact when ``restate`` (else leaves give no line and
+    defined dishes only their arithmetic). Returns the lines and the values found."""
     known: dict[str, Fraction] = {}
     lines = []
     progress = True
@@ -195,21 +210,75 @@ def _trajectory(order: list[str], rel: dict[str, Relation], sentence: dict[str, 
             unknown = {n for _, n in r.lhs + r.rhs if n not in known}
             if unknown != {d}:
                 continue
-            sub = Relation([(c, n) for c, n in r.lhs], [(c, n) for c, n in r.rhs], r.const)
-            lhs_v = sum((c * known[n] for c, n in sub.lhs if n != d), Fraction(0))
-            rhs_v = sum((c * known[n] for c, n in sub.rhs if n != d), Fraction(0)) + r.const
-            coef = sum(c for c, n in sub.lhs if n == d) - sum(c for c, n in sub.rhs if n == d)
+            lhs_v = sum((c * known[n] for c, n in r.lhs if n != d), Fraction(0))
+            rhs_v = sum((c * known[n] for c, n in r.rhs if n != d), Fraction(0)) + r.const
+            coef = sum(c for c, n in r.lhs if n == d) - sum(c for c, n in r.rhs if n == d)
             value = (rhs_v - lhs_v) / coef
             used = ", ".join(f"{n} = {known[n]}" for _, n in r.lhs + r.rhs if n != d)
+            lead = f"{sentence[d]} " if restate else ""
             if used:
-                step = f"{sentence[d]} So {r.premise()}; with {used}, {d} = {value}."
-            else:
-                step = f"{sentence[d]} So {d} = {value}."
-            lines.append(step)
+                lines.append(f"{lead}So {r.premise()}; with {used}, {d} = {value}.")
+            elif restate:
+                lines.append(f"{lead}So {d} = {value}.")
             known[d] = value
             todo.remove(d)
             progress = True
+    return lines, known
+
+
+def _goal_search(rel: dict[str, Relation], sentence: dict[str, str],
+                 query: str) -> tuple[list[str], bool]:
+    """Backward search from the query, one look-up per line: a dish's fact, then "So we
+    need the price of" its other dishes, depth first; a dish no fact defines ends the
+    search ("No fact gives the price of ..."). Returns the lines and whether every needed
+    price was found. Every line holds a claim the step audit reads (the fact itself, or
+    that no fact gives a price); "we need" sentences state no claim."""
+    lines: list[str] = []
+    seen: set[str] = set()
+
+    def visit(d: str, lead: str) -> bool:  # recursion depth <= the chain's (<= 60)
+        seen.add(d)
+        r = rel.get(d)
+        if r is None:
+            lines.append(f"{lead}No fact gives the price of {_a(d)}.")
+            return False
+        todo = [n for n in dict.fromkeys(n for _, n in r.lhs + r.rhs) if n not in seen]
+        need = f" So we need {_prices_of(todo)}." if todo else ""
+        lines.append(f"{lead}{sentence[d]}{need}")
+        return all(visit(n, "") for n in todo if n not in seen)
+
+    found = visit(query, f"We need the price of {_a(query)}. ")
+    return lines, found
+
+
+def _a(dish: str) -> str:
+    return count_phrase(1, *DISHES[dish])
+
+
+def _prices_of(dishes: list[str]) -> str:
+    """``the price of a tart`` / ``the prices of a tart, a pie and a bagel``."""
+    names = [_a(d) for d in dishes]
+    if len(names) == 1:
+        return f"the price of {names[0]}"
+    return f"the prices of {', '.join(names[:-1])} and {names[-1]}"
+
+
+def _trajectory(order: list[str], rel: dict[str, Relation], sentence: dict[str, str],
+                query: str, missing: str | None, missing_note: str, style: str) -> str:
+    """Gold trajectory in ``style`` (see ``GraphLAConfig.trajectory``)."""
     singular = DISHES[query][0]
+    if style == "goal":
+        lines, found = _goal_search(rel, sentence, query)
+        if found != (missing is None):  # the search must end where the cut is
+            raise RuntimeError(f"GraphLA generator: goal search found={found} but missing="
+                               f"{missing!r}")
+        if missing is not None:
+            return "\n".join(lines + [f"So the price of {_a(query)} cannot be determined.",
+                                       "Answer: Unknown"])
+        steps, known = _derivation(order, rel, sentence, restate=False)
+    else:
+        lines, (steps, known) = [], _derivation(order, rel, sentence, restate=True)
+    lines += steps
     if missing is None:
         lines.append(f"So a {singular} costs {known[query]} dollars.")
         lines.append(f"Answer: {known[query]}")
@@ -262,7 +331,7 @@ def generate_item(cfg: GraphLAConfig, seed: int, index: int, max_tries: int = 50
         # gold trajectory over the query's ancestors only
         needed = nx.ancestors(g, query) | {query}
         traj = _trajectory([d for d in order if d in needed], rels, sentences, query, missing,
-                           note)
+                           note, cfg.trajectory)
         question = f"How much does {count_phrase(1, *DISHES[query])} cost?"
         prompt = (f"{FACTS_HEADER}{bullet_list([sentences[d] for d in shown])}\n"
                   f"Question: {question}\n{INSTRUCTION}")

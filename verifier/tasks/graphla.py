@@ -195,8 +195,9 @@ def _solve(premises: list[str], query: str):
 def _derivation(order: list[str], rel: dict[str, Relation], sentence: dict[str, str],
                 restate: bool) -> tuple[list[str], dict[str, Fraction]]:
     """Forward derivation: solve each relation with one unknown left, in ``order``; one
-    line per solved dish, led by its fact when ``restate`` (else leaves give no line and
-    defined dishes only their arithmetic). Returns the lines and the values found."""
+    line per solved dish, led by its fact when ``restate`` (the ``forward`` style); else
+    (``goal``) leaves give no line and a defined dish its arithmetic written out
+    (``tart = 8 - 2 = 6``). Returns the lines and the values found."""
     known: dict[str, Fraction] = {}
     lines = []
     progress = True
@@ -216,14 +217,35 @@ def _derivation(order: list[str], rel: dict[str, Relation], sentence: dict[str, 
             value = (rhs_v - lhs_v) / coef
             used = ", ".join(f"{n} = {known[n]}" for _, n in r.lhs + r.rhs if n != d)
             lead = f"{sentence[d]} " if restate else ""
+            shown = "" if restate else _worked(r, d, known, coef, value)
             if used:
-                lines.append(f"{lead}So {r.premise()}; with {used}, {d} = {value}.")
+                lines.append(f"{lead}So {r.premise()}; with {used}, {d} = {shown}{value}.")
             elif restate:
                 lines.append(f"{lead}So {d} = {value}.")
             known[d] = value
             todo.remove(d)
             progress = True
     return lines, known
+
+
+def _worked(r: Relation, d: str, known: dict[str, Fraction], coef: Fraction,
+            value: Fraction) -> str:
+    """The arithmetic that gives ``d`` from ``r`` with the known values put in, followed by
+    " = " (``"8 - 2 = "``, ``"(13 - 2*3)/2 = "``); empty when it is the value itself."""
+    sign = 1 if coef > 0 else -1
+    terms = [(sign * c, known[n]) for c, n in r.rhs if n != d]
+    if r.const or not terms:
+        terms.append((sign, Fraction(r.const)))
+    terms += [(-sign * c, known[n]) for c, n in r.lhs if n != d]
+    text = ""
+    for i, (c, v) in enumerate(terms):
+        c, v = (c, v) if v >= 0 else (-c, -v)
+        num = str(v) if v.denominator == 1 else f"({v})"
+        term = num if abs(c) == 1 else f"{abs(c)}*{num}"
+        text += (("-" if c < 0 else "") + term) if i == 0 else (" - " if c < 0 else " + ") + term
+    if abs(coef) != 1:
+        text = f"({text})/{abs(coef)}"
+    return "" if text == str(value) else f"{text} = "
 
 
 def _goal_search(rel: dict[str, Relation], sentence: dict[str, str],

@@ -1,15 +1,16 @@
 """``honest demo``: GRPO vs ANCHOR on the embedded model, offline, on a 2-core CPU.
 
-    honest demo            # ~7-9 min on a 2-core machine; runs/demo/
+    honest demo            # ~8-10 min on a 2-core machine; runs/demo/
     honest demo --quick    # a < 1-minute smoke version of the same job
 
 1. generate a GraphLA train set and a test set (50 % unanswerable) with the demo's
-   generator knobs (:data:`DEMO_KNOBS`: one equation deep, small prices, unit
-   coefficients, plain dish names; ``--knob`` replaces them);
+   generator knobs (:data:`DEMO_KNOBS`: one equation deep, two dishes, small prices,
+   unit coefficients, plain dish names, goal-directed gold trajectories; ``--knob``
+   replaces them);
 2. build the word-level tokenizer and a ~0.6M-parameter Llama, train it from
    scratch with an SFT warm-up on the gold trajectories (:data:`DEMO_SFT`: it stops
-   where the model reads the facts but answers only about half of the answerable
-   items; the RL settings are :data:`DEMO_RL`);
+   early on purpose, where the model reads the facts but answers fewer than half of
+   the answerable items right; the RL settings are :data:`DEMO_RL`);
 3. from that same warm-up, train GRPO (no injection) and ANCHOR (one gold
    trajectory per group of 5), KL coefficient 0.001, rewarded by the verifier,
    and the control "SFT continued": supervised steps on exactly as many gold
@@ -75,22 +76,25 @@ class DemoConfig:
         return dict(DEMO_KNOBS.get(self.task, {}) if self.knobs is None else self.knobs)
 
 
-#: the demo's budget split: a warm-up that reads the facts but answers only about half of
-#: the answerable items (greedy; ~0.2 when sampled at temperature 1), then RL from it.
-#: RL's learning rate: 3e-4 kept ANCHOR above its warm-up where 1e-3 pulled it below
-#: (seed 0: overall 0.57 vs 0.50; GRPO collapsed at both). Completions are capped a
-#: little above the longest gold (64 tokens on the demo's items).
-DEMO_SFT = SFTConfig(steps=1000, learning_rate=2e-3, lr_scheduler="constant")
-DEMO_RL = RLConfig(steps=120, learning_rate=3e-4, max_completion_length=96)
+#: the demo's budget split: a short warm-up, stopped where the model reads the facts but
+#: answers fewer than half of the answerable items right (greedy; far fewer when sampled
+#: at temperature 1), then RL twice as long as before from it (240 steps). RL's learning
+#: rate: 3e-4 kept ANCHOR above its warm-up where 1e-3 pulled it below. Completions are
+#: capped a little above the longest gold (90 tokens on the demo's items).
+DEMO_SFT = SFTConfig(steps=600, learning_rate=2e-3, lr_scheduler="constant")
+DEMO_RL = RLConfig(steps=240, learning_rate=3e-4, max_completion_length=96)
 DEMO_EVAL = EvalConfig(max_new_tokens=128)
 
 #: the demo's problems, per task (size and distractors may be given here too): GraphLA
-#: one equation deep, small prices, unit coefficients, the 40 plain dish names — still
-#: arithmetic over what the facts state, never a premise to copy. The README ("honest
-#: demo") says what the embedded model learns on them and what it still does not.
+#: one equation deep over two dishes, small prices, unit coefficients, the 40 plain dish
+#: names, goal-directed gold trajectories (``trajectory="goal"``: look-ups first, then the
+#: arithmetic written out) — still arithmetic over what the facts state, never a premise
+#: to copy; an ``uninformative`` item keeps the other dish's price fact as a decoy. The
+#: README ("honest demo") says what the embedded model learns on them and what it does not.
 DEMO_KNOBS: dict[str, dict[str, str]] = {
-    "graphla": {"size": "2-3", "distractors": "0", "leaf_prices": "1-9", "prices": "1-9",
-                "coefficients": "1", "extra_parents": "0", "dish_names": "plain"},
+    "graphla": {"size": "2", "distractors": "0", "leaf_prices": "1-9", "prices": "1-9",
+                "coefficients": "1", "extra_parents": "0", "dish_names": "plain",
+                "trajectory": "goal"},
 }
 
 #: a smoke-sized demo (tests, first look): same steps, tiny budgets

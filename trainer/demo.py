@@ -240,7 +240,7 @@ def add_demo_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--n-train", type=int, default=d.n_train)
     p.add_argument("--n-test", type=int, default=d.n_test)
     p.add_argument("--depth", default=d.depth, help="reasoning depth range (default %(default)s)")
-    p.add_argument("--size", help="dishes (GraphLA, default 2-3) or atoms (GraphLI, default "
+    p.add_argument("--size", help="dishes (GraphLA, default 2) or atoms (GraphLI, default "
                    "3-6) per item")
     p.add_argument("--distractors", help="distractor range (default 0 GraphLA, 0-2 GraphLI)")
     p.add_argument("--rules", help="GraphLI inference rules, comma-separated, e.g. mp "

@@ -73,6 +73,21 @@ def test_audit_steps_graphla_changed_value_is_flagged_at_its_line(graphla_items)
         assert flagged[0].status == "contradicted"
 
 
+def test_audit_steps_graphla_goal_wrong_arithmetic_is_flagged_at_its_line(graphla_goal_items):
+    """A goal-style computation line (``x = 7 - 5 = 2``) with its result changed is
+    contradicted at exactly that line."""
+    chosen = [it for it in graphla_goal_items if it["answer"] != "Unknown"]
+    assert len(chosen) >= N_ITEMS
+    for item in chosen[:N_ITEMS]:
+        lines = item["trajectory"].split("\n")
+        at = next(i for i, ln in enumerate(lines) if ln.startswith("So ") and "; with " in ln)
+        m = re.search(r"= (-?\d+)\.$", lines[at])
+        lines[at] = f"{lines[at][:m.start(1)]}{int(m.group(1)) + 1}."
+        audit = audit_steps(_problem(item), "\n".join(lines))
+        assert audit.first_unsupported_line == at, (item["id"], audit.to_dict())
+        assert any(s.line == at and s.status == "contradicted" for s in audit.steps)
+
+
 _LI_LIT = re.compile(r"the ([a-z]+) is (not )?([a-z]+)")
 
 

@@ -83,8 +83,9 @@ class GraphLAConfig:
     #: gold trajectory style: ``forward`` (solve the facts bottom-up, each line a fact and
     #: the value it gives) or ``goal`` (first search backwards from the query, one look-up
     #: per line — "We need the price of a pie. <its equation> So we need the price of a
-    #: tart." ... — stopping at the first price no fact gives, then the forward arithmetic
-    #: without restating the facts); the problems are the same either way
+    #: tart." ... — stopping at the first price no fact gives, then the arithmetic written
+    #: out, "pie = 8 - 2 = 6", without restating the facts); the problems are the same
+    #: either way
     trajectory: str = "forward"
 
     def __post_init__(self):

@@ -355,7 +355,7 @@ def generate_item(cfg: GraphLAConfig, seed: int, index: int, max_tries: int = 50
         needed = nx.ancestors(g, query) | {query}
         traj = _trajectory([d for d in order if d in needed], rels, sentences, query, missing,
                            note, cfg.trajectory)
-        question = f"How much does {count_phrase(1, *DISHES[query])} cost?"
+        question = f"How much does {_a(query)} cost?"
         prompt = (f"{FACTS_HEADER}{bullet_list([sentences[d] for d in shown])}\n"
                   f"Question: {question}\n{INSTRUCTION}")
         meta = make_meta(

@@ -87,7 +87,12 @@ def plot_eval(reports, path: str) -> str:
     ax_d.set_title("accuracy by depth (— answerable, -- unanswerable)", fontsize=9)
     ax_d.set_xlabel("reasoning depth")
     ax_d.set_ylim(-0.03, 1.1)
-    ax_d.xaxis.get_major_locator().set_params(integer=True)
+    all_depths = sorted({int(d) for rep in reports for d in rep.by_depth})
+    if len(all_depths) == 1:  # one depth (the demo): a tick at it, not 0.96 ... 1.04
+        ax_d.set_xticks(all_depths)
+        ax_d.set_xlim(all_depths[0] - 1, all_depths[0] + 1)
+    else:
+        ax_d.xaxis.get_major_locator().set_params(integer=True)
     ax_d.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=110)

@@ -28,7 +28,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from trainer.config import EvalConfig, SFTConfig, TinyModelConfig  # noqa: E402
+from trainer.config import LR_SCHEDULERS, EvalConfig, SFTConfig, TinyModelConfig  # noqa: E402
 from trainer.data import prompt_text  # noqa: E402
 from trainer.demo import DEMO_SFT, DemoConfig  # noqa: E402
 
@@ -61,8 +61,7 @@ def main(argv=None) -> int:
     p.add_argument("--steps", type=int, default=DEMO_SFT.steps)
     p.add_argument("--batch-size", type=int, default=SFTConfig().batch_size)
     p.add_argument("--lr", type=float, default=DEMO_SFT.learning_rate)
-    p.add_argument("--lr-scheduler", default=DEMO_SFT.lr_scheduler,
-                   choices=("cosine", "constant"))
+    p.add_argument("--lr-scheduler", default=DEMO_SFT.lr_scheduler, choices=LR_SCHEDULERS)
     p.add_argument("--hidden-size", type=int, default=TinyModelConfig().hidden_size)
     p.add_argument("--layers", type=int, default=TinyModelConfig().layers)
     p.add_argument("--threads", type=int)

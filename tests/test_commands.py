@@ -91,3 +91,10 @@ def test_solve_without_a_response():
                    "--query", "b")
     assert r.returncode == 0
     assert json.loads(r.stdout)["expected"] == "True"
+
+
+def test_generate_trajectory_choices_are_the_generators_styles():
+    from verifier.tasks.graphla import TRAJECTORY_STYLES
+    r = run_honest("generate", "graphla", "-n", 1, "--trajectory", "bogus")
+    assert r.returncode == 2
+    assert all(f"'{s}'" in r.stderr for s in TRAJECTORY_STYLES), r.stderr

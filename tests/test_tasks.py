@@ -76,7 +76,7 @@ def test_graphla_goal_trajectories_search_back_to_the_cut_on_the_same_problems()
             assert lines[-2].endswith(" cannot be determined.")
         else:  # the arithmetic follows without restating facts: one line per defined dish
             sums = [ln for ln in lines if ln.startswith("So ") and "; with " in ln]
-            assert sums and sums[-1].startswith(f"So ") and f"{goal['query']} = " in sums[-1]
+            assert sums and sums[-1].startswith("So ") and f"{goal['query']} = " in sums[-1]
             assert sums[-1].endswith(f" = {goal['answer']}.")
     with pytest.raises(InvalidInput, match="trajectory must be one of forward, goal"):
         graphla.GraphLAConfig(trajectory="backward")

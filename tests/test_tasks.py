@@ -156,3 +156,16 @@ def test_cli_writes_10000_items_per_task_with_half_unanswerable(tmp_path):
         share = sum(it["answer"] == "Unknown" for it in items) / len(items)
         assert abs(share - 0.5) <= 0.02
         audit(random.Random(1).sample(items, 300))
+
+
+@pytest.mark.parametrize("style", graphla.TRAJECTORY_STYLES)
+def test_graphla_answer_line_agrees_in_number_with_the_price(style):
+    """"So a tea costs 1 dollar.", never "1 dollars" (the facts already say it right)."""
+    cfg = graphla.GraphLAConfig(depth="1", dishes="2", distractors="0", leaf_prices="1-3",
+                                prices="1-3", coefficients="1", trajectory=style)
+    ones = 0
+    for i in range(80):
+        it = graphla.generate_item(cfg, 3, i)
+        assert " 1 dollars" not in it["trajectory"] + it["prompt"], it["id"]
+        ones += it["answer"] == "1" and f"costs 1 dollar.\nAnswer: 1" in it["trajectory"]
+    assert ones  # the case was met

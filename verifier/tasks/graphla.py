@@ -47,8 +47,8 @@ from verifier.tasks.common import (NO_CUT, NO_PERTURBATION, IntRange, TaskSpec, 
 # the language (names, sentences, parser) lives in graphla_text; its names stay reachable
 # here (graphla.DISHES, graphla.render, graphla.parse_sentence, ...)
 from verifier.tasks.graphla_text import (  # noqa: F401
-    DISH_NAME_POOLS, DISHES, FACTS_HEADER, INSTRUCTION, QUESTION_RE, Relation, parse_prompt,
-    parse_sentence, render)
+    DISH_NAME_POOLS, DISHES, FACTS_HEADER, INSTRUCTION, QUESTION_RE, Relation, _dollars,
+    parse_prompt, parse_sentence, render)
 
 
 #: gold trajectory styles (GraphLAConfig.trajectory)
@@ -303,7 +303,7 @@ def _trajectory(order: list[str], rel: dict[str, Relation], sentence: dict[str, 
         lines, (steps, known) = [], _derivation(order, rel, sentence, restate=True)
     lines += steps
     if missing is None:
-        lines.append(f"So a {singular} costs {known[query]} dollars.")
+        lines.append(f"So a {singular} costs {_dollars(known[query])}.")
         lines.append(f"Answer: {known[query]}")
     else:
         lines.append(missing_note)

@@ -4,15 +4,15 @@
     honest demo --quick    # a < 1-minute smoke version of the same job
 
 1. generate a GraphLA train set and a test set (50 % unanswerable) with the demo's
-   generator knobs (:data:`DEMO_KNOBS`: one equation deep, two dishes, small prices,
+   generator knobs (:data:`DEMO_KNOBS`: one equation deep, two dishes, prices 1-5,
    unit coefficients, plain dish names, goal-directed gold trajectories; ``--knob``
    replaces them);
 2. build the word-level tokenizer and a ~0.6M-parameter Llama, train it from
    scratch with an SFT warm-up on the gold trajectories (:data:`DEMO_SFT`: it stops
    early on purpose, where the model reads the facts but answers fewer than half of
    the answerable items right; the RL settings are :data:`DEMO_RL`);
-3. from that same warm-up, train GRPO (no injection) and ANCHOR (one gold
-   trajectory per group of 5), KL coefficient 0.001, rewarded by the verifier,
+3. from that same warm-up, train GRPO (no injection) and ANCHOR (two gold
+   trajectories per group of 5), KL coefficient 0.001, rewarded by the verifier,
    and the control "SFT continued": supervised steps on exactly as many gold
    trajectories as ANCHOR injects (:func:`control_config`; ``--no-control`` skips it);
 4. evaluate all four greedily on the test set and write ``report.md``
@@ -76,25 +76,28 @@ class DemoConfig:
         return dict(DEMO_KNOBS.get(self.task, {}) if self.knobs is None else self.knobs)
 
 
-#: the demo's budget split: a short warm-up, stopped where the model reads the facts but
-#: answers fewer than half of the answerable items right, then RL twice as long as before
-#: from it (240 steps). RL's learning rate: 3e-4 kept ANCHOR above its warm-up where 1e-3
-#: pulled it below (seed 0: overall 0.615 vs 0.465). RL samples at temperature 0.7: the
-#: tiny model's samples at 1.0 are much worse than its greedy answers, and ANCHOR ended
-#: higher (seed 0: 0.65 vs 0.615) while GRPO still collapsed. Completions are capped a
-#: little above the longest gold (90 tokens on the demo's items).
-DEMO_SFT = SFTConfig(steps=600, learning_rate=2e-3, lr_scheduler="constant")
-DEMO_RL = RLConfig(steps=240, learning_rate=3e-4, temperature=0.7, max_completion_length=96)
+#: the demo's budget split: a short warm-up (200 steps), stopped on purpose where the
+#: model reads the facts but answers fewer than half of the answerable items right, then
+#: 240 RL steps from it. RL's learning rate: 3e-4 kept ANCHOR above its warm-up where 1e-3
+#: pulled it below. RL samples at temperature 0.7: the tiny model's samples at 1.0 are much
+#: worse than its greedy answers. Two golds per group of five (``n_inject=2``): with one,
+#: seed 2 drifted towards Unknown (ANCHOR 0.64 vs 0.73 with two; README, "honest demo").
+#: Completions are capped a little above the longest gold (90 tokens on the demo's items).
+DEMO_SFT = SFTConfig(steps=200, learning_rate=2e-3, lr_scheduler="constant")
+DEMO_RL = RLConfig(steps=240, learning_rate=3e-4, temperature=0.7, n_inject=2,
+                   max_completion_length=96)
 DEMO_EVAL = EvalConfig(max_new_tokens=128)
 
 #: the demo's problems, per task (size and distractors may be given here too): GraphLA
-#: one equation deep over two dishes, small prices, unit coefficients, the 40 plain dish
-#: names, goal-directed gold trajectories (``trajectory="goal"``: look-ups first, then the
-#: arithmetic written out) — still arithmetic over what the facts state, never a premise
-#: to copy; an ``uninformative`` item keeps the other dish's price fact as a decoy. The
-#: README ("honest demo") says what the embedded model learns on them and what it does not.
+#: one equation deep over two dishes, prices 1-5 (sums up to 10: arithmetic a 0.6M-parameter
+#: model learns within the budget; with 1-9 its SFT stalled near 0.65 overall), unit
+#: coefficients, the 40 plain dish names, goal-directed gold trajectories
+#: (``trajectory="goal"``: look-ups first, then the arithmetic written out) — still
+#: arithmetic over what the facts state, never a premise to copy; an ``uninformative``
+#: item keeps the other dish's price fact as a decoy. The README ("honest demo") says
+#: what the embedded model learns on them and what it does not.
 DEMO_KNOBS: dict[str, dict[str, str]] = {
-    "graphla": {"size": "2", "distractors": "0", "leaf_prices": "1-9", "prices": "1-9",
+    "graphla": {"size": "2", "distractors": "0", "leaf_prices": "1-5", "prices": "1-5",
                 "coefficients": "1", "extra_parents": "0", "dish_names": "plain",
                 "trajectory": "goal"},
 }

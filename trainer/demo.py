@@ -1,6 +1,6 @@
 """``honest demo``: GRPO vs ANCHOR on the embedded model, offline, on a 2-core CPU.
 
-    honest demo            # ~8-10 min on a 2-core machine; runs/demo/
+    honest demo            # ~6 min on a 2-core machine; runs/demo/
     honest demo --quick    # a < 1-minute smoke version of the same job
 
 1. generate a GraphLA train set and a test set (50 % unanswerable) with the demo's

@@ -167,5 +167,5 @@ def test_graphla_answer_line_agrees_in_number_with_the_price(style):
     for i in range(80):
         it = graphla.generate_item(cfg, 3, i)
         assert " 1 dollars" not in it["trajectory"] + it["prompt"], it["id"]
-        ones += it["answer"] == "1" and f"costs 1 dollar.\nAnswer: 1" in it["trajectory"]
+        ones += it["answer"] == "1" and "costs 1 dollar.\nAnswer: 1" in it["trajectory"]
     assert ones  # the case was met

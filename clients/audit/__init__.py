@@ -37,7 +37,7 @@ import re
 import sys
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from verifier.errors import InvalidInput
 
@@ -101,33 +101,43 @@ def _report_dir(path: str) -> Path:
 
 
 def cmd_audit(args) -> int:
+    run_audit(args.outputs, args.report, by=args.by or (), server=args.server,
+              token_file=args.token_file, reward_map=args.reward_map, steps=not args.no_steps,
+              examples=args.examples, progress=not args.no_progress)
+    return 0
+
+
+def run_audit(path: str, report: str, by: Iterable[str] = (), server: str | None = None,
+              token_file: str | None = None, reward_map: str | None = None, steps: bool = True,
+              examples: int = EXAMPLES_PER_KIND, progress: bool = True) -> dict[str, Any]:
+    """What ``honest audit PATH --report REPORT`` does (see module docstring); returns
+    the summary as ``summary.json`` holds it."""
     from clients.audit.pipeline import AuditPass, LocalGrader, ProblemCache, RemoteGrader
     from clients.jsonl import read_jsonl, read_token
     from clients.audit.report import Examples, write_report
     from clients.audit.summary import Summary
     from verifier.grading import RewardMap
-    path = args.outputs
     if path != "-" and not os.path.isfile(path):
         raise InvalidInput(f"no such file: {path}")
-    by = tuple(dict.fromkeys(args.by or ()))
+    by = tuple(dict.fromkeys(by))
     bad = [f for f in by if not _FIELD.match(f)]
     if bad:
         raise InvalidInput(f"--by {bad[0]!r} is not a field name (letters, digits, _ and -, "
                            f"dots for nested fields, e.g. meta.perturbation)")
     total = _prescan(path, by)
-    out_dir = _report_dir(args.report)
-    rewards = RewardMap.parse(args.reward_map) if args.reward_map else None
+    out_dir = _report_dir(report)
+    rewards = RewardMap.parse(reward_map) if reward_map else None
     cache = ProblemCache()
-    if args.server:
-        grader: Any = RemoteGrader(args.server, rewards, token=read_token(args.token_file))
-    elif args.token_file:
+    if server:
+        grader: Any = RemoteGrader(server, rewards, token=read_token(token_file))
+    elif token_file:
         raise InvalidInput("--token-file goes with --server")
     else:
         grader = LocalGrader(rewards, cache)
-    audit = AuditPass(grader, steps=not args.no_steps, by=by, cache=cache)
-    summary, examples = Summary(by), Examples(args.examples)
+    audit = AuditPass(grader, steps=steps, by=by, cache=cache)
+    summary, found = Summary(by), Examples(examples)
     records: Any = read_jsonl(path)
-    if not args.no_progress:
+    if progress:
         from tqdm import tqdm
         records = tqdm(records, total=total, desc="auditing", unit="item", mininterval=0.5,
                        file=sys.stderr)
@@ -135,16 +145,17 @@ def cmd_audit(args) -> int:
         for item, rec in audit.run(records):
             out.write(json.dumps(item) + "\n")
             summary.add(item)
-            examples.add(item, rec)
+            found.add(item, rec)
+    result = {**summary.to_dict(), "input": path}
     with open(out_dir / "summary.json", "w", encoding="utf-8") as f:
-        json.dump({**summary.to_dict(), "input": path}, f, indent=1)
-    files = write_report(out_dir, summary, examples, path)
+        json.dump(result, f, indent=1)
+    files = write_report(out_dir, summary, found, path)
     overall = summary.overall.metrics()
     print(f"audited {summary.lines} lines ({overall['errors']} errors): overall accuracy "
           f"{overall['overall_accuracy']}, hallucination rate "
           f"{overall['unwarranted_answer_rate']}; wrote items.jsonl, summary.json, "
           f"{', '.join(files)} to {out_dir}", file=sys.stderr)
-    return 0
+    return result
 
 
 def add_audit_command(sub) -> None:
@@ -169,4 +180,4 @@ def add_audit_command(sub) -> None:
     p.set_defaults(handler=cmd_audit)
 
 
-__all__ = ["add_audit_command", "cmd_audit", "step_fields"]
+__all__ = ["add_audit_command", "cmd_audit", "run_audit", "step_fields"]

@@ -17,7 +17,7 @@ from trainer.pretrained import BUNDLED
 from trainer.prompts import PROMPT_VARIANTS, SHOT_DEPTH, SHOT_SEED, PromptConfig
 from verifier.errors import InvalidInput
 from trainer.config import (INJECT_MODES, LOSS_TYPES, METHODS, PROMPT_STYLES, EvalConfig,
-                            RLConfig, SFTConfig, TinyModelConfig, positive_int)
+                            LoRAConfig, RLConfig, SFTConfig, TinyModelConfig, positive_int)
 
 
 BUNDLED_NAMES = tuple(BUNDLED)
@@ -64,6 +64,17 @@ def add_train_parser(sub) -> None:
                    help="ANCHOR: inject in every group, or only where every sample failed")
     g.add_argument("--n-inject", type=int, default=rl.n_inject,
                    help="ANCHOR: gold trajectories per group")
+    lo = LoRAConfig()
+    g = p.add_argument_group("pretrained policies: LoRA (peft) and memory")
+    g.add_argument("--lora-r", type=int, default=lo.r,
+                   help="LoRA rank; 0 (default) trains every weight. The saved policy has "
+                   "the adapters merged: a plain HF directory")
+    g.add_argument("--lora-alpha", type=int, help="LoRA scaling (default 2 * rank)")
+    g.add_argument("--lora-dropout", type=float, default=lo.dropout)
+    g.add_argument("--lora-targets", default=lo.target_modules,
+                   help="modules to adapt: all-linear (default) or names, e.g. q_proj,v_proj")
+    g.add_argument("--no-gradient-checkpointing", action="store_true",
+                   help="keep activations instead of recomputing them (faster, more memory)")
     g = p.add_argument_group("embedded model shape")
     g.add_argument("--hidden-size", type=int, default=tiny.hidden_size)
     g.add_argument("--layers", type=int, default=tiny.layers)
@@ -171,9 +182,12 @@ def cmd_train(args) -> int:
                       beta=args.beta, temperature=args.temperature,
                       max_completion_length=args.max_completion_length, inject=args.inject,
                       n_inject=args.n_inject, loss_type=args.loss_type, seed=args.seed)
+    lora = LoRAConfig(r=args.lora_r, alpha=args.lora_alpha, dropout=args.lora_dropout,
+                      target_modules=args.lora_targets,
+                      gradient_checkpointing=not args.no_gradient_checkpointing)
     train_job(args.method, args.data, args.out, model=args.model, prompt_style=args.prompt_style,
               model_cfg=tiny, sft_cfg=sft, rl_cfg=rl, server=args.server,
-              progress=not args.no_progress, in_process=args.in_process)
+              progress=not args.no_progress, in_process=args.in_process, lora=lora)
     return 0
 
 

@@ -4,6 +4,7 @@
 - :class:`SFTConfig`        the supervised warm-up on gold trajectories
 - :class:`RLConfig`         GRPO / ANCHOR on TRL's GRPOTrainer
 - :class:`EvalConfig`       greedy evaluation
+- :class:`LoRAConfig`       low-rank adapters (peft) and memory savers for a pretrained policy
 
 Errors are :class:`~verifier.errors.InvalidInput` (CLI exit code 2) and name
 the value and the fix. Defaults are the ``honest demo`` settings, sized for a
@@ -146,3 +147,48 @@ class EvalConfig:
     def __post_init__(self):
         _positive("batch_size", self.batch_size)
         _positive("max_new_tokens", self.max_new_tokens)
+
+
+@dataclass(frozen=True)
+class LoRAConfig:
+    """How a pretrained policy is trained: LoRA adapters (peft) when ``r > 0``, else every
+    weight; gradient checkpointing (TRL's default, on) either way. A policy trained with LoRA is saved with
+    its adapters merged into the weights: a plain HF directory that ``--model`` loads.
+
+    ``alpha`` defaults to ``2 * r``; ``target_modules="all-linear"`` adapts every linear
+    layer but the output head (peft's shorthand)."""
+
+    r: int = 0
+    alpha: int | None = None
+    dropout: float = 0.0
+    target_modules: str = "all-linear"
+    gradient_checkpointing: bool = True
+
+    def __post_init__(self):
+        if self.r < 0:
+            raise InvalidInput(f"--lora-r must be >= 0 (0 = no LoRA, train every weight), "
+                               f"got {self.r}")
+        if self.alpha is not None and self.alpha <= 0:
+            raise InvalidInput(f"--lora-alpha must be > 0, got {self.alpha}")
+        if not 0 <= self.dropout < 1:
+            raise InvalidInput(f"--lora-dropout must lie in [0, 1), got {self.dropout}")
+
+    @property
+    def enabled(self) -> bool:
+        return self.r > 0
+
+    def peft_config(self):
+        """peft's ``LoraConfig`` (None without LoRA)."""
+        if not self.enabled:
+            return None
+        try:
+            from peft import LoraConfig
+        except ImportError:
+            raise InvalidInput("--lora-r needs peft: pip install peft (the train extra has "
+                               "it)") from None
+        targets = (self.target_modules if self.target_modules == "all-linear"
+                   else [t.strip() for t in self.target_modules.split(",") if t.strip()])
+        return LoraConfig(r=self.r, lora_alpha=self.alpha or 2 * self.r,
+                          lora_dropout=self.dropout, target_modules=targets,
+                          task_type="CAUSAL_LM")
+

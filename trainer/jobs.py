@@ -15,7 +15,7 @@ import json
 import os
 import time
 
-from trainer.config import EvalConfig, RLConfig, SFTConfig, TinyModelConfig
+from trainer.config import EvalConfig, LoRAConfig, RLConfig, SFTConfig, TinyModelConfig
 from trainer.data import read_items
 from trainer.prompts import PromptConfig
 from verifier.errors import InvalidInput
@@ -48,8 +48,10 @@ def embedded_policy(items: list[dict], model_cfg: TinyModelConfig):
 def train_job(method: str, data: str, out: str, model: str | None = None,
               prompt_style: str | None = None, model_cfg: TinyModelConfig = TinyModelConfig(),
               sft_cfg: SFTConfig = SFTConfig(), rl_cfg: RLConfig | None = None,
-              server: str | None = None, progress: bool = True, in_process: bool = False) -> str:
-    """Train and save a policy under ``out``; returns its directory.
+              server: str | None = None, progress: bool = True, in_process: bool = False,
+              lora: LoRAConfig | None = None) -> str:
+    """Train and save a policy under ``out``; returns its directory. ``lora`` (adapters,
+    gradient checkpointing) applies to the policy's training, warm-up included.
 
     GRPO/ANCHOR rewards come from the verifier service at ``server``, or from one
     started for this run on a free port (``in_process=True``: the engines in this
@@ -60,15 +62,15 @@ def train_job(method: str, data: str, out: str, model: str | None = None,
     check_out_dir(out)
     if method == "sft":
         return _train(method, items, out, model, prompt_style, model_cfg, sft_cfg, None,
-                      None, progress)
+                      None, progress, lora)
     with open_scorer(server, in_process) as (scorer, where):  # fails fast on a bad --server
         print(f"rewards from the {where}")
         return _train(method, items, out, model, prompt_style, model_cfg, sft_cfg,
-                      rl_cfg or RLConfig(method=method), scorer, progress)
+                      rl_cfg or RLConfig(method=method), scorer, progress, lora)
 
 
 def _train(method, items, out, model, prompt_style, model_cfg, sft_cfg, rl_cfg, scorer,
-           progress) -> str:
+           progress, lora=None) -> str:
     from trainer.model import count_parameters, load_policy
     from trainer.plots import plot_training_curves
     from trainer.rl import check_rl_inputs, run_rl
@@ -76,7 +78,9 @@ def _train(method, items, out, model, prompt_style, model_cfg, sft_cfg, rl_cfg, 
 
     t0 = time.perf_counter()
     if model is not None:
-        policy, tokenizer, style = load_policy(model, prompt_style)
+        policy, tokenizer, style = load_policy(model, prompt_style, progress)
+        print(f"policy {model}: {count_parameters(policy) / 1e6:.1f}M parameters"
+              + (f", LoRA rank {lora.r}" if lora and lora.enabled else ""))
     else:
         policy, tokenizer = embedded_policy(items, model_cfg)
         style = prompt_style or "compact"
@@ -84,11 +88,13 @@ def _train(method, items, out, model, prompt_style, model_cfg, sft_cfg, rl_cfg, 
               f"{len(tokenizer)} tokens")
         if method != "sft":
             check_rl_inputs(policy, tokenizer, items, rl_cfg, style)
-            run_sft(policy, tokenizer, items, sft_cfg, os.path.join(out, "sft"), style, progress)
+            run_sft(policy, tokenizer, items, sft_cfg, os.path.join(out, "sft"), style, progress,
+                    lora=lora)
     if method == "sft":
-        run_sft(policy, tokenizer, items, sft_cfg, out, style, progress)
+        run_sft(policy, tokenizer, items, sft_cfg, out, style, progress, lora=lora)
     else:
-        history = run_rl(policy, tokenizer, items, rl_cfg, scorer, out, style, progress)
+        history = run_rl(policy, tokenizer, items, rl_cfg, scorer, out, style, progress,
+                         lora=lora)
         plot_training_curves({method: history}, os.path.join(out, "curves.png"))
     print(f"saved {method} policy to {out} ({time.perf_counter() - t0:.0f} s)")
     return out

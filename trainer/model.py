@@ -47,7 +47,11 @@ def count_parameters(model) -> int:
 
 
 def save_policy(model, tokenizer, path: str, prompt_style: str) -> str:
+    """Save a plain HF directory that ``--model`` reads back; LoRA adapters (a peft
+    model) are merged into the weights first."""
     os.makedirs(path, exist_ok=True)
+    if hasattr(model, "merge_and_unload"):  # a peft model
+        model = model.merge_and_unload()
     model.save_pretrained(path)
     tokenizer.save_pretrained(path)
     with open(os.path.join(path, POLICY_META), "w") as f:

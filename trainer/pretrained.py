@@ -38,6 +38,8 @@ from dataclasses import dataclass
 
 from verifier.errors import InvalidInput
 
+#: bumped whenever the conversion changes, so that older cache entries are not reused
+CONVERSION = 2
 #: written into every converted directory: where its weights came from
 SOURCE_FILE = "honest_model_source.json"
 _HUB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(?:/[A-Za-z0-9][A-Za-z0-9._-]*)?\Z")
@@ -89,7 +91,8 @@ def model_cache_dir() -> str:
 
 def _gguf_cache_entry(path: str, name: str | None) -> str:
     st = os.stat(path)
-    key = hashlib.sha256(f"{os.path.realpath(path)}\0{st.st_size}\0{st.st_mtime_ns}".encode())
+    key = hashlib.sha256(f"{CONVERSION}\0{os.path.realpath(path)}\0{st.st_size}\0"
+                         f"{st.st_mtime_ns}".encode())
     stem = name or os.path.basename(path)[: -len(".gguf")]
     return os.path.join(model_cache_dir(), f"{stem}-{key.hexdigest()[:12]}")
 
@@ -113,9 +116,12 @@ def convert_gguf(path: str, name: str | None = None, progress: bool = True) -> s
     except _GGUF_ERRORS as e:
         raise InvalidInput(f"{path} is not a GGUF model file transformers can read: "
                            f"{type(e).__name__}: {str(e)[:300]}") from None
-    # A model loaded from GGUF refuses save_pretrained; one built from its config and given
-    # its (de-quantized) weights saves as any model does.
-    model = AutoModelForCausalLM.from_config(loaded.config)
+    # A model loaded from GGUF refuses save_pretrained, and its config says "quantized"
+    # (which trainers refuse to fine-tune) although the weights are de-quantized floats.
+    # One built from the config without that note, given the same weights, is a plain model.
+    settings = loaded.config.to_dict()
+    settings.pop("quantization_config", None)
+    model = AutoModelForCausalLM.from_config(type(loaded.config).from_dict(settings))
     model.load_state_dict(loaded.state_dict())
     model.generation_config = loaded.generation_config
     os.makedirs(os.path.dirname(target), exist_ok=True)

@@ -23,11 +23,15 @@ def configure_cpu(threads: int | None = None) -> None:
             sys.modules["torch"].set_num_threads(threads)
 
 
-def common_training_args(out_dir: str, seed: int, logging_steps: int) -> dict:
+def common_training_args(out_dir: str, seed: int, logging_steps: int,
+                         gradient_checkpointing: bool | None = None) -> dict:
     """Arguments every ``transformers``/TRL trainer here shares: CPU, no checkpoints, no
-    external loggers; the stock progress printing is replaced (see ``trainer.progress``)."""
+    external loggers; the stock progress printing is replaced (see ``trainer.progress``).
+    ``gradient_checkpointing=None`` keeps TRL's default (on, in SFT and GRPO alike)."""
     import torch
-    return dict(output_dir=out_dir, use_cpu=not torch.cuda.is_available(), seed=seed,
+    extra = {} if gradient_checkpointing is None else {
+        "gradient_checkpointing": gradient_checkpointing}
+    return dict(**extra, output_dir=out_dir, use_cpu=not torch.cuda.is_available(), seed=seed,
                 data_seed=seed, save_strategy="no", report_to="none",
                 logging_steps=logging_steps, disable_tqdm=True,
                 dataloader_num_workers=0, bf16=False, fp16=False)

@@ -10,7 +10,8 @@ answer format before GRPO or ANCHOR take over.
 
 from __future__ import annotations
 
-from trainer.config import SFTConfig
+from trainer.config import LoRAConfig, SFTConfig
+from trainer.context import check_context
 from trainer.data import sft_dataset
 from trainer.model import save_policy, write_train_log
 from trainer.progress import use_compact_progress
@@ -18,7 +19,7 @@ from trainer.runtime import common_training_args
 
 
 def sft_trainer(model, tokenizer, items: list[dict], cfg: SFTConfig, out_dir: str,
-                prompt_style: str):
+                prompt_style: str, lora: LoRAConfig | None = None):
     """TRL's SFTTrainer for ``items`` (not yet trained).
 
     Batches are drawn at random. TRL's ``group_by_length`` sampler (less padding, ~15%
@@ -33,20 +34,25 @@ def sft_trainer(model, tokenizer, items: list[dict], cfg: SFTConfig, out_dir: st
     from trl import SFTConfig as TRLSFTConfig, SFTTrainer
 
     chat = getattr(tokenizer, "chat_template", None) is not None
+    check_context(model, tokenizer, items, prompt_style, 0, gold=True)
     args = TRLSFTConfig(
-        **common_training_args(out_dir, cfg.seed, logging_steps=max(1, cfg.steps // 50)),
+        **common_training_args(out_dir, cfg.seed, logging_steps=max(1, cfg.steps // 50),
+                               gradient_checkpointing=lora.gradient_checkpointing
+                               if lora else None),
         max_steps=cfg.steps, per_device_train_batch_size=cfg.batch_size,
         learning_rate=cfg.learning_rate, lr_scheduler_type=cfg.lr_scheduler,
         warmup_steps=cfg.warmup_steps, weight_decay=0.0, max_length=cfg.max_length,
         completion_only_loss=True, train_sampling_strategy="random")
     return SFTTrainer(model=model, args=args, processing_class=tokenizer,
-                      train_dataset=sft_dataset(items, prompt_style, chat))
+                      train_dataset=sft_dataset(items, prompt_style, chat),
+                      peft_config=lora.peft_config() if lora else None)
 
 
 def run_sft(model, tokenizer, items: list[dict], cfg: SFTConfig, out_dir: str,
-            prompt_style: str, progress: bool = True, label: str = "sft warm-up") -> list[dict]:
+            prompt_style: str, progress: bool = True, label: str = "sft warm-up",
+            lora: LoRAConfig | None = None) -> list[dict]:
     """Train in place, save the policy and its log to ``out_dir``; returns the log history."""
-    trainer = sft_trainer(model, tokenizer, items, cfg, out_dir, prompt_style)
+    trainer = sft_trainer(model, tokenizer, items, cfg, out_dir, prompt_style, lora)
     use_compact_progress(trainer, label, progress)
     trainer.train()
     save_policy(trainer.model, tokenizer, out_dir, prompt_style)

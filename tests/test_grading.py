@@ -166,6 +166,10 @@ def test_extract_answer_keeps_markers_that_are_not_at_the_end(response, answer):
 _REF_LINE = re.compile(r"^[ \t>*#_]*(?:final[ \t]+)?answer[ \t*_]*:[ \t*_]*(.*?)[ \t*_]*$",
                        re.I | re.M)
 _REF_TAG = re.compile(r"<answer>\s*(.*?)\s*</answer>", re.I | re.S)
+# every start of an inline marker / answer phrase (lookaheads: overlapping starts too)
+_REF_INLINE = re.compile(r"(?<=[.!?])(?=[ \t]+(?:final[ \t]+)?answer[ \t*_]*:([^\n]*))", re.I)
+_REF_PHRASE = re.compile(r"(?=\b(?:final[ \t]+)?answer(?:[ \t]+to[ \t]+(?:the|this|that|your)"
+                         r"[ \t]+question)?[ \t]+is\b[ \t]*:?([^\n]*))", re.I)
 _REF_TOKEN = r"<[|｜][^\s<>|｜]{1,64}[|｜]>|</s>|<eos>|<end_of_turn>"
 _REF_TAIL = re.compile(rf"(?:\s|{_REF_TOKEN})*\Z")
 
@@ -194,12 +198,19 @@ def reference_extract(text):
     found = [(m.start(), m.group(1)) for m in _REF_LINE.finditer(text)]
     found += [(m.start(), m.group(1)) for m in _REF_TAG.finditer(text)]
     found += reference_boxed(text)
-    return reference_strip_tokens(max(found)[1].strip()) if found else None
+    found += [(m.start(), m.group(1).strip(" \t*_")) for m in _REF_INLINE.finditer(text)]
+    found += [(m.start(), re.split(r"[.!?](?=\s|\Z)", m.group(1))[0].strip(" \t*_"))
+              for m in _REF_PHRASE.finditer(text)]
+    if not found:  # a completion that is only a value
+        bare = text.strip()
+        return bare if bare and interpret_answer(bare) is not None else None
+    return reference_strip_tokens(max(found, key=lambda f: f[0])[1].strip())
 
 
 pieces = st.sampled_from(["Answer: 3", "answer:", "Final answer: Unknown", "\n", " ", "x",
                           "ANSWER : True", "the answer is 4", "<answer>5</answer>",
-                          "\\boxed{7}", "**Answer:** 2", "Answer", ":", "\n\n"])
+                          "\\boxed{7}", "**Answer:** 2", "Answer", ":", "\n\n", ". ", "8",
+                          "The answer to the question is: 6.", "False", " is ", "4.5"])
 
 
 @settings(max_examples=1500)
@@ -269,3 +280,29 @@ numeric_texts = st.lists(numeric_fragments, max_size=5).map("".join)
        st.sampled_from("0123456789٣"), numeric_texts)
 def test_interpret_answer_never_joins_digits_across_spaces(before, left, gap, right, after):
     assert interpret_answer(before + left + gap + right + after) is None
+
+
+@pytest.mark.parametrize("response,answer", [
+    ("b = 5. Answer: 5", "5"),                        # the answer after a sentence, same line
+    ("So b = 5! Final answer: 5", "5"),
+    ("The answer to the question is: 18.", "18"),     # SmolLM2's own phrasing
+    ("27\n\nThe answer is 27.", "27"),
+    ("The answer is 4.50 dollars. I checked it twice.", "4.50 dollars"),
+    ("The answer is 5.\nAnswer: 3", "3"),             # the marker that starts last wins
+    ("Answer: 3\nSo the answer is 5.", "5"),
+    ("False", "False"),                               # nothing but a value
+    ("  $18 <|im_end|>", "$18"),
+    ("The price of a taco is 9 dollars.", None),      # a statement, not a final answer
+    ("the answer\nis 5", None),                       # the phrase does not cross lines
+    ("My answer: 5", None),                           # an inline marker follows a sentence
+    ("False, because the box is loud", None),
+])
+def test_extract_answer_reads_answers_written_inline(response, answer):
+    assert extract_answer(response) == answer
+
+
+def test_grade_inline_answers_are_graded_like_answer_lines():
+    assert check(LIN_29, "a = 29. Answer: 29").grade.verdict == "correct"
+    assert check(LIN_29, "The answer is 28.").grade.verdict == "wrong_answer"
+    assert check(LIN_29, "29").grade.verdict == "correct"
+    assert check(LIN_29, "The answer is that a is 29.").grade.verdict == "unparsable"

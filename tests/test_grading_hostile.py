@@ -44,6 +44,11 @@ HOSTILE = {
     "almost special tokens": lambda n: _fill("<|x", n - 2) + "|>",
     "trailing whitespace": lambda n: "Answer: 29" + " \n" * ((n - 10) // 2),
     "mixture": lambda n: _fill("<answer>\\boxed{ answer: **İ<|\n{", n),
+    "answer phrases on one line": lambda n: "the answer is " * ((n - 3) // 14) + "29.",
+    "inline answer markers": lambda n: "x. Answer:" * ((n - 13) // 10) + "x. Answer: 29",
+    "answer phrase, spaces": lambda n: "The answer is" + " " * (n - 16) + "29.",
+    "answer phrase, long sentence": lambda n: "The answer is 29" + _fill(".5", n - 16),
+    "answer then spaces": lambda n: _fill("answer" + " " * 60 + "to the ", n),
 }
 
 
@@ -81,6 +86,8 @@ def test_grade_takes_linear_time_on_hostile_completions(name):
     ("lines without markers", "29"),
     ("lengthening characters", "29"), ("trailing special tokens", "29"),
     ("trailing whitespace", "29"), ("spaces before the value", "x"),
+    ("answer phrases on one line", "29"), ("inline answer markers", "29"),
+    ("answer phrase, spaces", "29"),
 ])
 def test_extract_answer_on_hostile_completions_is_still_right(name, answer):
     assert extract_answer(HOSTILE[name](MAX_RESPONSE_CHARS)) == answer

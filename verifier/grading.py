@@ -1,9 +1,12 @@
 """Grading a completion against what the premises entail.
 
 1. Extract the final answer: the content of whichever marker *starts* last of
-   an ``Answer: <value>`` line (also ``Final answer:``, ``**Answer:**``),
+   an ``Answer: <value>`` line (also ``Final answer:``, ``**Answer:**``), an
+   ``Answer:`` after a sentence on the same line (``b = 5. Answer: 5``), the phrase
+   ``the answer (to the question) is (:) <value>`` (its value ends with the sentence),
    ``<answer><value></answer>`` and ``\\boxed{<value>}`` (braces balanced; in a
-   nested box the inner one starts later and wins). ``Answer`` and the tags
+   nested box the inner one starts later and wins). With no marker at all, a
+   completion that is nothing but a readable value (``False``, ``18``) is that value. ``Answer`` and the tags
    match in any case. Special-token markers that RL frameworks keep on the text
    (``<|im_end|>``, ``<|endoftext|>``, ``<|eot_id|>``, any ``<|...|>``, also with
    DeepSeek's full-width bars, ``</s>``, ``<eos>``, ``<end_of_turn>``) are removed
@@ -70,6 +73,15 @@ _LINE_TRIM = " \t*_"
 #: lines with a ":" tried one by one from the end before one forward scan takes
 #: over (completions usually end with their Answer: line)
 _LINES_FROM_END = 8
+# An "Answer:" marker after a sentence on the same line ("b = 5. Answer: 5"), and the
+# phrase "the answer (to the question) is (:)" anywhere in a sentence ("The answer to the
+# question is: 18."). Neither pattern holds its value: the value is read once, after the
+# last match (finditer's matches never overlap, so finding them is one linear pass).
+_INLINE_ANSWER = re.compile(r"(?<=[.!?])[ \t]+(?:final[ \t]+)?answer[ \t*_]*:", re.I)
+_ANSWER_PHRASE = re.compile(r"\b(?:final[ \t]+)?answer(?:[ \t]+to[ \t]+(?:the|this|that|your)"
+                            r"[ \t]+question)?[ \t]+is\b[ \t]*:?", re.I)
+#: where a sentence ends: a stop followed by a space or the end of the text ("4.50" goes on)
+_SENTENCE_END = re.compile(r"[.!?](?=\s|\Z)")
 _TAG_OPEN = re.compile(r"<answer>", re.I)
 _TAG_CLOSE = re.compile(r"</answer>", re.I)
 _BOXED = re.compile(r"\\boxed\s*\{")
@@ -127,6 +139,33 @@ def _last_answer_line(text: str) -> tuple[int, str] | None:
     return (last.start(), last.group(1).strip(_LINE_TRIM)) if last else None
 
 
+def _last_inline_answer(text: str) -> tuple[int, str] | None:
+    """The last ``Answer:`` marker that follows a sentence on its line: where it starts
+    and the rest of that line."""
+    last = None
+    if ":" in text:
+        for last in _INLINE_ANSWER.finditer(text):
+            pass
+    if last is None:
+        return None
+    end = text.find("\n", last.end())
+    return last.start(), text[last.end():end if end >= 0 else len(text)].strip(_LINE_TRIM)
+
+
+def _last_answer_phrase(text: str) -> tuple[int, str] | None:
+    """The last "the answer is ..." phrase: where it starts and the rest of its sentence
+    (up to a stop followed by a space, or the end of the line)."""
+    last = None
+    for last in _ANSWER_PHRASE.finditer(text):
+        pass
+    if last is None:
+        return None
+    end = text.find("\n", last.end())
+    line = text[last.end():end if end >= 0 else len(text)]
+    stop = _SENTENCE_END.search(line)
+    return last.start(), (line[:stop.start()] if stop else line).strip(_LINE_TRIM)
+
+
 def _last_answer_tag(text: str) -> tuple[int, str] | None:
     """The last ``<answer>…</answer>``: where it starts and its content. Tags pair as a
     forward regex scan pairs them: an ``<answer>`` with the first ``</answer>`` after
@@ -167,9 +206,13 @@ def _last_boxed(text: str) -> tuple[int, str] | None:
 
 def extract_answer(text: str) -> str | None:
     """The content of the final-answer marker that starts last, stripped (of
-    whitespace and trailing special tokens); None if there is none."""
+    whitespace and trailing special tokens); None if there is none. Without any
+    marker, a completion that is nothing but a value (``False``, ``18``) is that value."""
     text = _strip_special_tokens(text)
     found = _last_answer_line(text)
+    for candidate in (_last_inline_answer(text), _last_answer_phrase(text)):
+        if candidate is not None and (found is None or candidate[0] > found[0]):
+            found = candidate
     # no case variant of "<" or "\boxed" exists, so these plain checks never skip a
     # marker, and they spare most completions the scans
     if "<" in text:
@@ -181,6 +224,9 @@ def extract_answer(text: str) -> str | None:
         if box is not None and (found is None or box[0] > found[0]):
             found = box
     if found is None:
+        bare = text.strip()
+        if bare and len(bare) <= MAX_ANSWER_CHARS and interpret_answer(bare) is not None:
+            return bare
         return None
     return _strip_special_tokens(found[1].strip())
 

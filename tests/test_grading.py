@@ -306,3 +306,33 @@ def test_grade_inline_answers_are_graded_like_answer_lines():
     assert check(LIN_29, "The answer is 28.").grade.verdict == "wrong_answer"
     assert check(LIN_29, "29").grade.verdict == "correct"
     assert check(LIN_29, "The answer is that a is 29.").grade.verdict == "unparsable"
+
+
+LIN_WRAP = Problem.make("linear", ["double_wrap = 9", "taco = 9"], "double_wrap")
+LOGIC_LOUD = Problem.make("logic", ["~box_loud"], "box_loud")
+
+
+@pytest.mark.parametrize("problem,response,verdict", [
+    (LIN_WRAP, "The price of a double wrap is 9 dollars.", "correct"),
+    (LIN_WRAP, "Some facts.\nSo a double wrap costs $9.", "correct"),
+    (LIN_WRAP, "double_wrap = 9<|im_end|>", "correct"),
+    (LIN_WRAP, "Two double wraps cost 18 dollars.\nDouble wraps cost 8 dollars.", "wrong_answer"),
+    (LIN_WRAP, "The price of a double wrap cannot be determined.", "wrong_abstention"),
+    (LIN_WRAP, "The price of a taco is 9 dollars.", "unparsable"),        # another dish
+    (LIN_WRAP, "The price of a double wrap is 6 dollars more than a taco.", "unparsable"),
+    (LIN_WRAP, "The price of a double wrap is 9 dollars.\nThe price of a taco", "unparsable"),
+    (LOGIC_LOUD, "The box is not loud.", "correct"),
+    (LOGIC_LOUD, "So, it is not true that the box is loud.", "correct"),
+    (LOGIC_LOUD, "The box is loud.", "wrong_answer"),
+    (LOGIC_LOUD, "The box is not loud if the door is open.", "unparsable"),
+    (Problem.make("logic", ["~box_loud"], "~box_loud"), "The box is not loud.", "correct"),
+    (Problem.make("logic", ["~box_loud"], "~box_loud | a"), "The box is not loud.",
+     "unparsable"),                                   # a compound query: no such statement
+])
+def test_grade_reads_a_final_statement_about_the_query(problem, response, verdict):
+    assert check(problem, response).grade.verdict == verdict
+
+
+def test_grade_an_answer_marker_wins_over_a_final_statement():
+    assert check(LIN_WRAP, "Answer: 8\nThe price of a double wrap is 9 dollars.").grade.verdict \
+        == "wrong_answer"

@@ -91,3 +91,20 @@ def test_grade_takes_linear_time_on_hostile_completions(name):
 ])
 def test_extract_answer_on_hostile_completions_is_still_right(name, answer):
     assert extract_answer(HOSTILE[name](MAX_RESPONSE_CHARS)) == answer
+
+
+@pytest.mark.parametrize("last_line", [
+    "The price of a double wrap is 1" + " " * 260 + "x",
+    "the price of " * 23,
+    "double wrap is " + "9 " * 140,
+    "the box is " + "not " * 70,
+])
+def test_grade_final_statements_are_read_in_bounded_time(last_line):
+    from verifier.problem import Problem, solve
+    for problem in (Problem.make("linear", ["double_wrap = 9"], "double_wrap"),
+                    Problem.make("logic", ["~box_loud"], "box_loud")):
+        solution = solve(problem)
+        text = _fill("x\n", MAX_RESPONSE_CHARS - len(last_line) - 1) + "\n" + last_line
+        start = time.perf_counter()
+        assert grade(solution, text).verdict == "unparsable"
+        assert time.perf_counter() - start < 0.5

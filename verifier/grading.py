@@ -45,6 +45,7 @@ import math
 import numbers
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from fractions import Fraction
 from typing import Mapping
 
@@ -97,6 +98,61 @@ _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
 _CURRENCY = re.compile(r"(?i)\s*(?:us\s*)?(?:dollars?|usd|\\\$|\$)\s*")
 _SIGN_SPACE = re.compile(r"^([+-])\s+")
 _BAR_SPACE = re.compile(r"\s*/\s*")
+
+
+#: a final statement longer than this is not read (keeps its patterns' cost bounded)
+MAX_STATEMENT_CHARS = 300
+_LEAD = r"(?:(?:so|thus|therefore|hence|finally)\b,?[ \t]*)?"
+
+
+@lru_cache(maxsize=4096)
+def _statement_pattern(domain: str, query: str) -> re.Pattern | None:
+    """The final statements about ``query`` (:attr:`Solution.query`) that answer it.
+
+    linear, ``double_wrap``: "(So) (the price of) a double wrap is / costs <value>
+    (dollars)", "double_wrap = <value>", "the price of a double wrap cannot be
+    determined" (group ``v``, or ``unk``). logic, ``box_loud``: "(So) (it is (not) true
+    that) the box is (not) loud" (groups ``neg1``/``neg2``), the name split anywhere into
+    a subject and what is said of it."""
+    words = [w for w in query.lstrip("~").split("_") if w]
+    if not words or not all(re.fullmatch(r"[A-Za-z0-9]+", w) for w in words):
+        return None
+    if domain == "linear":
+        name = r"[ \t_]+".join(words) + r"(?:e?s)?"
+        subject = (rf"(?:(?:the[ \t]+)?(?:price|cost)[ \t]+of[ \t]+)?(?:(?:an?|one|the)[ \t]+)?"
+                   rf"{name}(?:'s[ \t]+price)?")
+        return re.compile(
+            rf"{_LEAD}{subject}[ \t]*(?:(?:is|costs?|=|equals)[ \t]*(?P<v>[^ \t].*?)"
+            rf"|(?P<unk>(?:cannot|can ?not|can't)[ \t]+be[ \t]+determined|is[ \t]+unknown))"
+            rf"[ \t]*\.?[ \t]*\Z", re.I)
+    if len(words) < 2:
+        return None
+    splits = "|".join(rf"{r'[ ]+'.join(words[:k])}[ \t]+(?:is|are)[ \t]+(?P<neg2_{k}>not[ \t]+)?"
+                      rf"{r'[ ]+'.join(words[k:])}" for k in range(1, len(words)))
+    return re.compile(rf"{_LEAD}(?:it[ \t]+is[ \t]+(?P<neg1>not[ \t]+)?true[ \t]+that[ \t]+)?"
+                      rf"(?:the[ \t]+)?(?:{splits})[ \t]*\.?[ \t]*\Z", re.I)
+
+
+def final_statement(solution: Solution, text: str) -> str | None:
+    """The answer a completion's last line states about the query, when it has no answer
+    marker: ``"18 dollars"`` for "The price of a double wrap is 18 dollars.", ``"False"``
+    for "The box is not loud." (query ``box_loud``), ``"Unknown"`` for "... cannot be
+    determined"; None when the last line is not such a statement."""
+    if not solution.query:
+        return None
+    text = _strip_special_tokens(text).rstrip()
+    line = text[text.rfind("\n") + 1:].strip(" \t*_")
+    if not line or len(line) > MAX_STATEMENT_CHARS:
+        return None
+    pattern = _statement_pattern(solution.domain, solution.query)
+    m = pattern.match(line) if pattern is not None else None
+    if m is None:
+        return None
+    if solution.domain == "linear":
+        return UNKNOWN if m.group("unk") else m.group("v")
+    negations = sum(1 for k, v in m.groupdict().items() if k.startswith("neg") and v)
+    negations += solution.query.startswith("~")
+    return "False" if negations % 2 else "True"
 
 
 def _strip_special_tokens(text: str) -> str:
@@ -396,6 +452,8 @@ def grade(solution: Solution, response: str, rewards: RewardMap = DEFAULT_REWARD
         raise LimitExceeded(f"response is {len(response)} characters; the limit is "
                             f"{MAX_RESPONSE_CHARS}")
     raw = extract_answer(response)
+    if raw is None:
+        raw = final_statement(solution, response)
     parsed = interpret_answer(raw) if raw is not None else None
     verdict = judge(solution, parsed)
     return Grade(verdict, rewards(verdict), raw)

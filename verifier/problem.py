@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Mapping, Sequence
 
 from verifier.errors import InvalidInput, LimitExceeded, ParseError, excerpt
@@ -77,9 +77,23 @@ def parse_problem(problem: Problem, limits: Limits = DEFAULT_LIMITS) -> ParsedPr
 def solve_parsed(parsed: ParsedProblem, limits: Limits = DEFAULT_LIMITS) -> Solution:
     if parsed.domain == "linear":
         from verifier.engines.linear import solve_linear_system
-        return solve_linear_system(parsed.premises, parsed.query, limits)
-    from verifier.engines.logic import solve_logic
-    return solve_logic(parsed.premises, parsed.query, limits)
+        solution = solve_linear_system(parsed.premises, parsed.query, limits)
+    else:
+        from verifier.engines.logic import solve_logic
+        solution = solve_logic(parsed.premises, parsed.query, limits)
+    return replace(solution, query=statement_subject(parsed))
+
+
+def statement_subject(parsed: ParsedProblem) -> str:
+    """:attr:`Solution.query`: the name a final statement is about (empty: none)."""
+    q = parsed.query
+    if isinstance(q, str):
+        return q
+    if q[0] == "var":
+        return q[1]
+    if q[0] == "not" and q[1][0] == "var":
+        return "~" + q[1][1]
+    return ""
 
 
 def solve(problem: Problem, limits: Limits = DEFAULT_LIMITS) -> Solution:

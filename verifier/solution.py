@@ -34,6 +34,10 @@ class Solution:
     expected: str
     value: Fraction | bool | None = None
     certificate: dict[str, Any] = field(default_factory=dict)
+    #: what a final statement must be about to count as the answer (see
+    #: ``verifier.grading``): the linear target's name, a logic query's atom (``~atom``
+    #: for a negated atom); empty for any other query, or a solution made elsewhere
+    query: str = ""
 
     @property
     def determined(self) -> bool:

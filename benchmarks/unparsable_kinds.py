@@ -11,8 +11,8 @@ the verifier in this process, and sorts each ``unparsable`` one into a kind:
   truth value or Unknown (``Answer: the box``);
 - ``cut at the token cap``: no marker, and generation stopped at ``--max-new-tokens``
   (``completion_tokens`` equals the largest seen in the file) — usually a repetition loop;
-- ``last line states the asked quantity``: no marker, and the last line names the
-  query's dish or proposition (``The price of a double wrap is 9 dollars.``);
+- ``last line is about the asked quantity``: no answer was read, and the last line names the
+  query's dish or proposition (``... is 3 dollars more than a taco.``);
 - ``last line states another quantity``: no marker, the last line is about something else;
 - ``empty``; ``other``.
 
@@ -55,7 +55,7 @@ def kind_of(rec: dict, cap: int) -> str:
     words = set(re.split(r"[^a-z]+", last))
     qw = query_words(rec)
     if qw and qw <= words:
-        return "last line states the asked quantity"
+        return "last line is about the asked quantity"
     if re.search(r"\b(price|costs?|dollars?|is|are)\b", last):
         return "last line states another quantity"
     return "other"

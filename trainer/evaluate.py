@@ -19,7 +19,8 @@ from verifier.errors import InvalidInput
 from verifier.grading import CORRECT, UNWARRANTED_ANSWER, VERDICTS
 from trainer.config import EvalConfig
 from trainer.data import is_answerable
-from trainer.prompts import PromptConfig, build_prompt, has_chat_template, shot_items
+from trainer.prompts import (PromptConfig, build_prompt, has_chat_template, render_prompt,
+                             shot_items)
 from clients.scoring import GroupScorer
 from clients.trl import is_abstention
 from clients.wire import problem_fields
@@ -78,7 +79,6 @@ def encode_prompts(tokenizer, prompts: list, max_new_tokens: int, limit: int | N
     """Token ids of each prompt as the model reads it (chat template applied: a text
     prompt becomes one user message when the tokenizer has a template). Refuses a
     prompt that leaves no room for ``max_new_tokens`` in the model's ``limit``."""
-    from trainer.prompts import has_chat_template, render_prompt
     chat = has_chat_template(tokenizer)
     encoded = []
     for i, p in enumerate(prompts):
@@ -132,12 +132,6 @@ def generate(model, tokenizer, prompts: list, cfg: EvalConfig, progress: bool = 
         bar.update(len(idx))
     bar.close()
     return Generation(texts, [len(e) for e in encoded], n_new, time.perf_counter() - t0)
-
-
-def generate_greedy(model, tokenizer, prompts: list, cfg: EvalConfig,
-                    progress: bool = True, desc: str = "eval") -> list[str]:
-    """The completions of :func:`generate`, without the counts."""
-    return generate(model, tokenizer, prompts, cfg, progress, desc).texts
 
 
 def _accuracy(records: list[dict], answerable: bool | None) -> float | None:

@@ -207,3 +207,14 @@ def test_anchor_steps_on_smollm2_with_a_real_server(server, smollm2_dir, tmp_pat
     assert back_style == "full" and back_tok.chat_template == tok.chat_template
     after = back.model.layers[0].self_attn.q_proj.weight
     assert not torch.equal(before, after)  # trained (LoRA: the merged update)
+
+
+def test_honest_models_lists_the_bundled_model_and_refuses_what_needs_no_preparing(
+        smollm2_dir, capsys):
+    assert cli.main(["models"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    row = next(r for r in rows if r["name"] == "smollm2-135m")
+    assert row["installed"] and row["converted"] and row["path"] == smollm2_dir
+    assert cli.main(["models", "prepare", "Qwen/Qwen3-0.6B"]) == 2
+    assert "needs no preparing" in capsys.readouterr().err
+    assert cli.main(["models", "prepare"]) == 2

@@ -19,8 +19,9 @@ float32 model (27 s for SmolLM2 on 2 cores), and such a model refuses
 config and saves that, with the tokenizer and chat template, as a plain HF directory in
 the model cache (``$HONEST_MODEL_CACHE``, default ``~/.cache/honest-deduction/models``;
 517 MB for SmolLM2). Later loads read that directory (0.3 s). The cache entry of a GGUF
-file is keyed by its path, size and modification time; a half-written entry is never
-used (it is written to a temporary folder and renamed).
+file is keyed by its content (size, first and last MiB), so every copy of the same file
+shares it; a half-written entry is never used (it is written to a temporary folder and
+renamed).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from verifier.errors import InvalidInput
 
 #: bumped whenever the conversion changes, so that older cache entries are not reused
 CONVERSION = 2
+_KEY_BYTES = 1 << 20
 #: written into every converted directory: where its weights came from
 SOURCE_FILE = "honest_model_source.json"
 _HUB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(?:/[A-Za-z0-9][A-Za-z0-9._-]*)?\Z")
@@ -90,9 +92,15 @@ def model_cache_dir() -> str:
 
 
 def _gguf_cache_entry(path: str, name: str | None) -> str:
-    st = os.stat(path)
-    key = hashlib.sha256(f"{CONVERSION}\0{os.path.realpath(path)}\0{st.st_size}\0"
-                         f"{st.st_mtime_ns}".encode())
+    """Where the conversion of ``path`` lives: keyed by the file's size and the hashes of
+    its first and last MiB (the GGUF header holds the model's metadata), not its path, so
+    a copy of the same file (a fresh venv, another clone) finds the same entry."""
+    size = os.path.getsize(path)
+    key = hashlib.sha256(f"{CONVERSION}\0{size}\0".encode())
+    with open(path, "rb") as f:
+        key.update(f.read(_KEY_BYTES))
+        f.seek(max(0, size - _KEY_BYTES))
+        key.update(f.read(_KEY_BYTES))
     stem = name or os.path.basename(path)[: -len(".gguf")]
     return os.path.join(model_cache_dir(), f"{stem}-{key.hexdigest()[:12]}")
 

@@ -195,24 +195,31 @@ def _last_answer_line(text: str) -> tuple[int, str] | None:
     return (last.start(), last.group(1).strip(_LINE_TRIM)) if last else None
 
 
-def _last_inline_answer(text: str) -> tuple[int, str] | None:
-    """The last ``Answer:`` marker that follows a sentence on its line: where it starts
-    and the rest of that line."""
+def _mentions_answer(text: str) -> bool:
+    """Could an answer pattern (case-insensitive "answer") match? Exact: for ASCII text
+    that is a plain search in the lower-cased copy (fast, in C); text with other
+    characters is scanned as it is (``re.I`` lets e.g. "ſ" match "s")."""
+    return not text.isascii() or "answer" in text.lower()
+
+
+def _last_inline_answer(text: str, pos: int = 0) -> tuple[int, str] | None:
+    """The last ``Answer:`` marker that follows a sentence on its line, starting at
+    ``pos`` or later: where it starts and the rest of that line."""
     last = None
-    if ":" in text:
-        for last in _INLINE_ANSWER.finditer(text):
-            pass
+    for last in _INLINE_ANSWER.finditer(text, pos):
+        pass
     if last is None:
         return None
     end = text.find("\n", last.end())
     return last.start(), text[last.end():end if end >= 0 else len(text)].strip(_LINE_TRIM)
 
 
-def _last_answer_phrase(text: str) -> tuple[int, str] | None:
-    """The last "the answer is ..." phrase: where it starts and the rest of its sentence
-    (up to a stop followed by a space, or the end of the line)."""
+def _last_answer_phrase(text: str, pos: int = 0) -> tuple[int, str] | None:
+    """The last "the answer is ..." phrase starting at ``pos`` or later: where it starts
+    and the rest of its sentence (up to a stop followed by a space, or the end of the
+    line)."""
     last = None
-    for last in _ANSWER_PHRASE.finditer(text):
+    for last in _ANSWER_PHRASE.finditer(text, pos):
         pass
     if last is None:
         return None
@@ -266,9 +273,15 @@ def extract_answer(text: str) -> str | None:
     marker, a completion that is nothing but a value (``False``, ``18``) is that value."""
     text = _strip_special_tokens(text)
     found = _last_answer_line(text)
-    for candidate in (_last_inline_answer(text), _last_answer_phrase(text)):
-        if candidate is not None and (found is None or candidate[0] > found[0]):
-            found = candidate
+    # only a marker that starts after the Answer: line can win; neither pattern crosses
+    # a line, so scanning from the next character finds the same matches (completions
+    # usually end with that line: the scan is short). Without one, the whole text is
+    # scanned only if it mentions an answer at all.
+    if found is not None or _mentions_answer(text):
+        start = 0 if found is None else found[0] + 1
+        for candidate in (_last_inline_answer(text, start), _last_answer_phrase(text, start)):
+            if candidate is not None and (found is None or candidate[0] > found[0]):
+                found = candidate
     # no case variant of "<" or "\boxed" exists, so these plain checks never skip a
     # marker, and they spare most completions the scans
     if "<" in text:

@@ -202,31 +202,35 @@ def _mentions_answer(text: str) -> bool:
     return not text.isascii() or "answer" in text.lower()
 
 
-def _last_inline_answer(text: str, pos: int = 0) -> tuple[int, str] | None:
-    """The last ``Answer:`` marker that follows a sentence on its line, starting at
-    ``pos`` or later: where it starts and the rest of that line."""
+def _last_match_and_line(pattern: re.Pattern, text: str, pos: int) -> tuple[int, str] | None:
+    """Where the last match of ``pattern`` at ``pos`` or later starts, and the rest of
+    its line after it (one linear pass: finditer's matches never overlap)."""
     last = None
-    for last in _INLINE_ANSWER.finditer(text, pos):
+    for last in pattern.finditer(text, pos):
         pass
     if last is None:
         return None
     end = text.find("\n", last.end())
-    return last.start(), text[last.end():end if end >= 0 else len(text)].strip(_LINE_TRIM)
+    return last.start(), text[last.end():end if end >= 0 else len(text)]
+
+
+def _last_inline_answer(text: str, pos: int = 0) -> tuple[int, str] | None:
+    """The last ``Answer:`` marker that follows a sentence on its line, starting at
+    ``pos`` or later: where it starts and the rest of that line."""
+    found = _last_match_and_line(_INLINE_ANSWER, text, pos)
+    return None if found is None else (found[0], found[1].strip(_LINE_TRIM))
 
 
 def _last_answer_phrase(text: str, pos: int = 0) -> tuple[int, str] | None:
     """The last "the answer is ..." phrase starting at ``pos`` or later: where it starts
     and the rest of its sentence (up to a stop followed by a space, or the end of the
     line)."""
-    last = None
-    for last in _ANSWER_PHRASE.finditer(text, pos):
-        pass
-    if last is None:
+    found = _last_match_and_line(_ANSWER_PHRASE, text, pos)
+    if found is None:
         return None
-    end = text.find("\n", last.end())
-    line = text[last.end():end if end >= 0 else len(text)]
+    start, line = found
     stop = _SENTENCE_END.search(line)
-    return last.start(), (line[:stop.start()] if stop else line).strip(_LINE_TRIM)
+    return start, (line[:stop.start()] if stop else line).strip(_LINE_TRIM)
 
 
 def _last_answer_tag(text: str) -> tuple[int, str] | None:
